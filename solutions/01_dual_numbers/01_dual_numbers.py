@@ -1,0 +1,662 @@
+# %% [markdown]
+# # 1. Dual numbers: derivatives that are exact by construction
+#
+# *Automatic differentiation, from dual numbers to JAX* · notebook 1 of 6
+#
+# A computer program that evaluates $f(x)$ can, with a small change, also evaluate $f'(x)$
+# **exactly** (to rounding), at the cost of a few extra multiplications. This notebook builds
+# that change yourself, as a Python class of *dual numbers*.
+#
+# You will:
+# 1. see why finite differences are never exact, and measure their best possible error;
+# 2. see where symbolic differentiation stops helping;
+# 3. write a `Dual` class, the heart of **forward-mode automatic differentiation (AD)**;
+# 4. differentiate real programs with it, and check every result a second way.
+#
+# **How to work.** Run the cells from top to bottom. Cells marked *Exercise* contain
+# `raise NotImplementedError(...)`: replace that line with your code. The cell after each
+# exercise is a self-check; if an `assert` fails, its message tells you which rule to look at.
+# Your notebook is graded by hidden tests that try your code on inputs you have not seen.
+
+# %% readonly="setup"
+import math
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import sympy as sp
+from IPython.display import display
+
+import jax
+import jax.numpy as jnp
+
+jax.config.update("jax_enable_x64", True)  # float64 everywhere we compare with JAX
+EPS = np.finfo(float).eps                   # machine epsilon of float64, about 2.2e-16
+
+# %% [markdown]
+# ## Part 1. Why automatic differentiation?
+#
+# ### Finite differences
+#
+# The derivative is a limit, $f'(x) = \lim_{h\to 0} \frac{f(x+h) - f(x)}{h}$. Stopping at a
+# small but finite $h$ gives the **forward difference**; evaluating on both sides gives the
+# **central difference**:
+#
+# $$D_+ f(x) = \frac{f(x+h) - f(x)}{h}, \qquad D_0 f(x) = \frac{f(x+h) - f(x-h)}{2h}.$$
+#
+# Mind the order in the numerator: it is $f(x+h) - f(x)$, "ahead minus here". Swapping it
+# flips the sign of every derivative you compute.
+
+# %% [markdown]
+# ### Exercise `finite_differences`
+#
+# Write both formulas. `f` is a Python function of one float, `x` the point and `h` the step.
+
+# %% answer="finite_differences"
+def forward_difference(f, x, h):
+    """(f(x + h) - f(x)) / h"""
+    ### BEGIN SOLUTION
+    return (f(x + h) - f(x)) / h
+    ### END SOLUTION
+
+
+def central_difference(f, x, h):
+    """(f(x + h) - f(x - h)) / (2 h)"""
+    ### BEGIN SOLUTION
+    return (f(x + h) - f(x - h)) / (2 * h)
+    ### END SOLUTION
+
+
+# %% test="test_finite_differences" points=2
+# Self-check: f(x) = x**2 at x = 3, where f'(3) = 6.
+got = forward_difference(lambda x: x ** 2, 3.0, 0.5)
+assert np.isclose(got, 6.5), (
+    f"forward_difference(x**2, 3, h=0.5) should be (3.5**2 - 3**2)/0.5 = 6.5, got {got}"
+    + (": the sign is flipped, use f(x + h) - f(x)" if np.isclose(got, -6.5) else ""))
+got = central_difference(lambda x: x ** 2, 3.0, 0.5)
+assert np.isclose(got, 6.0), (
+    f"central_difference(x**2, 3, h=0.5) should be exactly 6 for a parabola, got {got}"
+    + (": divide by 2*h, not h" if np.isclose(got, 12.0) else ""))
+### BEGIN HIDDEN TESTS
+from autograder.probes.dual_numbers import probe_finite_differences
+probe_finite_differences(forward_difference, central_difference)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### How small should $h$ be?
+#
+# Two errors pull in opposite directions. Taylor's theorem gives the **truncation error**
+# $\tfrac{h}{2}|f''|$ for $D_+$ and $\tfrac{h^2}{6}|f'''|$ for $D_0$: smaller $h$ is better.
+# But $f(x+h)$ and $f(x)$ are each rounded to about $\varepsilon|f|$, with
+# $\varepsilon \approx 2.2\times10^{-16}$, and their difference is divided by $h$: a
+# **round-off error** of about $\varepsilon |f| / h$, so smaller $h$ is worse.
+#
+# Balancing the two, the best step is near $h^\ast \approx \sqrt{\varepsilon}\approx 10^{-8}$
+# for the forward difference and $h^\ast \approx \sqrt[3]{\varepsilon} \approx 6\times10^{-6}$
+# for the central one. Even there, about half (forward) or a third (central) of the 16 digits
+# are lost. Let us look.
+
+# %%
+def fd_errors(f, df, x, hs):
+    """Absolute errors of the forward and central differences for each step in hs."""
+    exact = df(x)
+    fwd = np.array([abs(forward_difference(f, x, h) - exact) for h in hs])
+    cen = np.array([abs(central_difference(f, x, h) - exact) for h in hs])
+    return fwd, cen
+
+
+hs = np.logspace(-16, -1, 151)
+fwd, cen = fd_errors(np.sin, np.cos, 1.0, hs)
+
+fig, ax = plt.subplots(figsize=(7, 4.5))
+ax.loglog(hs, np.maximum(fwd, 1e-18), label="forward difference")
+ax.loglog(hs, np.maximum(cen, 1e-18), label="central difference")
+ax.loglog(hs, hs / 2 * np.sin(1.0), "k:", lw=1, label=r"truncation $\frac{h}{2}|f''|$")
+ax.loglog(hs, EPS / hs, "k--", lw=1, label=r"round-off $\varepsilon/h$")
+for h_opt, name in [(np.sqrt(EPS), r"$\sqrt{\varepsilon}$"), (np.cbrt(EPS), r"$\sqrt[3]{\varepsilon}$")]:
+    ax.axvline(h_opt, color="gray", alpha=0.5)
+    ax.text(h_opt * 1.3, 1e-14, name)
+ax.set(xlabel="step h", ylabel="|error| of f'(1) for f = sin", ylim=(1e-17, 1),
+       title="Finite differences: truncation against round-off")
+ax.legend(loc="lower left", fontsize=8)
+plt.show()
+
+best_f, best_c = hs[np.argmin(fwd)], hs[np.argmin(cen)]
+print(f"best forward step  {best_f:.1e} (sqrt(eps) = {np.sqrt(EPS):.1e}), error {fwd.min():.1e}")
+print(f"best central step  {best_c:.1e} (cbrt(eps) = {np.cbrt(EPS):.1e}), error {cen.min():.1e}")
+
+# %% [markdown]
+# The V shape is the whole story: to the right of the optimum the formula is wrong
+# (truncation), to the left the arithmetic is (round-off). No $h$ gives more than about 8
+# correct digits forward, or 11 central. Try it yourself: choose a function and a step.
+
+# %%
+FD_EXAMPLES = {
+    "sin(x) at x = 1": (np.sin, np.cos, 1.0),
+    "exp(x) at x = 2": (np.exp, np.exp, 2.0),
+    "x**3 at x = 0.5": (lambda x: x ** 3, lambda x: 3 * x ** 2, 0.5),
+    "1/x at x = 0.1": (lambda x: 1 / x, lambda x: -1 / x ** 2, 0.1),
+}
+
+
+def show_fd(name, log10_h):
+    f, df, x = FD_EXAMPLES[name]
+    h = 10.0 ** log10_h
+    fwd, cen = fd_errors(f, df, x, hs)
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.loglog(hs, np.maximum(fwd, 1e-18), label="forward")
+    ax.loglog(hs, np.maximum(cen, 1e-18), label="central")
+    ax.axvline(h, color="red", lw=1)
+    ax.set(xlabel="h", ylabel="|error|", ylim=(1e-17, 1e3), title=name)
+    ax.legend(fontsize=8)
+    plt.show()
+    exact = df(x)
+    print(f"h = {h:.1e}   exact f'(x) = {exact:.15g}")
+    print(f"forward: {forward_difference(f, x, h):.15g}   error {abs(forward_difference(f, x, h) - exact):.1e}")
+    print(f"central: {central_difference(f, x, h):.15g}   error {abs(central_difference(f, x, h) - exact):.1e}")
+
+
+choice = widgets.Dropdown(options=list(FD_EXAMPLES), description="f")
+log10_h = widgets.FloatSlider(value=-5.0, min=-15.0, max=-1.0, step=0.5, description="log10 h")
+display(widgets.VBox([widgets.HBox([choice, log10_h]),
+                      widgets.interactive_output(show_fd, {"name": choice, "log10_h": log10_h})]))
+
+# %% [markdown]
+# ### Symbolic differentiation
+#
+# A computer algebra system such as SymPy applies the rules of calculus to a formula and is
+# exact. Take the "messy" function
+# $f(x) = \exp\!\big(\sin(x^2 - (3 - \cos(x^7 + 10e^x))^2)\big)$:
+
+# %%
+x = sp.symbols("x")
+f_sym = sp.exp(sp.sin(x ** 2 - (3 - sp.cos(x ** 7 + 10 * sp.exp(x))) ** 2))
+df_sym = sp.diff(f_sym, x)
+display(df_sym)
+print("f(1)  =", sp.N(f_sym.subs(x, 1), 10))
+print("f'(1) =", sp.N(df_sym.subs(x, 1), 10))
+
+# %% [markdown]
+# Exact, but notice two problems.
+#
+# **Expression swell.** The derivative repeats large pieces of $f$, and each further
+# derivative repeats them again. Counting operations:
+
+# %%
+expr = f_sym
+sizes = []
+for order in range(5):
+    sizes.append(sp.count_ops(expr))
+    expr = sp.diff(expr, x)
+
+fig, ax = plt.subplots(figsize=(5, 3))
+ax.semilogy(range(5), sizes, "o-")
+ax.set(xlabel="order of the derivative", ylabel="operations in the expression",
+       title="Symbolic derivatives of f grow fast")
+plt.show()
+print("operations:", sizes)
+
+# %% [markdown]
+# **Programs are not formulas.** Real code has branches and loops whose path depends on the
+# value of $x$. SymPy needs one closed formula and cannot decide `if x > 1` for a symbol:
+
+# %%
+def clipped_newton_sqrt(a, steps=5):
+    """sqrt(a) by Newton's method, clipping small inputs: a program, not a formula."""
+    if a < 1e-3:
+        return 0.0 * a
+    guess = a
+    for _ in range(steps):
+        guess = 0.5 * (guess + a / guess)
+    return guess
+
+
+try:
+    clipped_newton_sqrt(x)
+except TypeError as err:
+    print("SymPy cannot run this program:", err)
+
+# %% [markdown]
+# Automatic differentiation has neither problem: it never builds a formula. It runs the
+# program on numbers that carry their own derivative along. The cost of the derivative is a
+# small constant times the cost of the program, and the result is exact up to rounding.
+#
+# ## Part 2. Dual numbers
+#
+# A **dual number** is a pair $(u, v)$: a value $u$ and a derivative $v$, both with respect
+# to the same input $x$. Think of it as $u + v\,\varepsilon$ with the rule
+# $\varepsilon^2 = 0$. The input itself is $(x, 1)$, because $dx/dx = 1$; a constant $c$ is
+# $(c, 0)$.
+#
+# Arithmetic on pairs is the rules of calculus:
+#
+# | operation | result | rule |
+# |---|---|---|
+# | $(u, v) + (w, z)$ | $(u + w,\; v + z)$ | sum |
+# | $(u, v) - (w, z)$ | $(u - w,\; v - z)$ | difference |
+# | $(u, v)\cdot(w, z)$ | $(uw,\; vw + uz)$ | product rule |
+# | $(u, v)\,/\,(w, z)$ | $\big(\tfrac{u}{w},\; \tfrac{vw - uz}{w^2}\big)$ | quotient rule |
+# | $(u, v)\cdot r$ | $(ur,\; vr)$ | a real factor scales the derivative too |
+# | $(u, v)\,/\,r$ | $(u/r,\; v/r)$ | so does a real divisor |
+# | $r\,/\,(u, v)$ | $\big(\tfrac{r}{u},\; -\tfrac{r v}{u^2}\big)$ | a real over a dual is still a dual |
+# | $(u, v)^p$ | $(u^p,\; p\,u^{p-1} v)$ | power rule with the chain factor $v$ |
+# | $g\big((u, v)\big)$ | $\big(g(u),\; g'(u)\, v\big)$ | chain rule, e.g. $\sin \to (\sin u, v\cos u)$ |
+#
+# The chain factor $v$ in the last rows is what makes compositions work: in $\sin(x^2)$ the
+# inner dual is $(x^2, 2x)$ and the outer rule multiplies by its derivative $2x$.
+#
+# ### Building the class, one method at a time
+#
+# Python turns `a + b` into `a.__add__(b)`. If that returns `NotImplemented` (or `a` is a
+# float that knows nothing about duals), Python tries `b.__radd__(a)`, the *reflected*
+# method. So `x + 1` needs `__add__` and `1 + x` needs `__radd__`.
+
+# %%
+class DualSketch:
+    def __init__(self, value, derivative=0.0):
+        self.value = value
+        self.derivative = derivative
+
+    def __repr__(self):
+        return f"DualSketch({self.value}, {self.derivative})"
+
+    def __add__(self, other):
+        if isinstance(other, DualSketch):
+            return DualSketch(self.value + other.value, self.derivative + other.derivative)
+        return DualSketch(self.value + other, self.derivative)  # a constant has derivative 0
+
+
+a = DualSketch(2.0, 1.0)
+print("a + a =", a + a)
+print("a + 1 =", a + 1)
+try:
+    print(1 + a)
+except TypeError as err:
+    print("1 + a fails without __radd__:", err)
+
+DualSketch.__radd__ = DualSketch.__add__  # addition commutes, so the same rule works
+print("1 + a =", 1 + a)
+
+# %% [markdown]
+# ### Why `np.sin(x)` can work on your object
+#
+# NumPy's functions are *ufuncs*. Given an object they do not know, they wrap it in an
+# array of dtype `object` and call the method **of the same name** on each element: `np.sin(a)`
+# calls `a.sin()`. (A class may instead define `__array_ufunc__` to take over completely.)
+# So a `sin` method is all `np.sin` needs:
+
+# %%
+class WithSin:
+    def sin(self):
+        return "WithSin.sin() was called"
+
+
+print(np.sin(WithSin()))
+
+# %% [markdown]
+# ### Exercise `dual_class`
+#
+# Complete the class below. It must support
+# - `+ - * /` between two duals, and with a real number (int, float or NumPy float) **on
+#   either side**: `x * 2`, `2 * x`, `1 / x`, `3 - x`;
+# - `x ** p` for a real exponent `p`, and unary minus `-x`;
+# - `np.exp`, `np.log`, `np.sin`, `np.cos`, `np.sqrt` of a dual, each returning a `Dual`.
+#
+# Every operation returns a **new** `Dual`; none changes its operands. Use the table above,
+# and do not import JAX, PyTorch, autograd, TensorFlow or SymPy in this cell: the point is to
+# compute the derivatives yourself (an answer that does earns no points).
+#
+# *Bonus* (one point): `x ** y` with a dual exponent, `c ** x` with a real base
+# (`__rpow__`), and the comparisons `<`, `<=`, `>`, `>=`, which compare values only.
+
+# %% answer="dual_class"
+class Dual:
+    """A dual number value + derivative * eps, with eps**2 = 0."""
+
+    def __init__(self, value, derivative=0.0):
+        self.value = value
+        self.derivative = derivative
+
+    def __repr__(self):
+        return f"Dual({self.value!r}, {self.derivative!r})"
+
+    # --- arithmetic -------------------------------------------------------------
+    def __add__(self, other):
+        ### BEGIN SOLUTION
+        if isinstance(other, Dual):
+            return Dual(self.value + other.value, self.derivative + other.derivative)
+        return Dual(self.value + other, self.derivative)
+        ### END SOLUTION
+
+    def __radd__(self, other):
+        ### BEGIN SOLUTION
+        return self + other
+        ### END SOLUTION
+
+    def __sub__(self, other):
+        ### BEGIN SOLUTION
+        if isinstance(other, Dual):
+            return Dual(self.value - other.value, self.derivative - other.derivative)
+        return Dual(self.value - other, self.derivative)
+        ### END SOLUTION
+
+    def __rsub__(self, other):
+        ### BEGIN SOLUTION
+        return Dual(other - self.value, -self.derivative)
+        ### END SOLUTION
+
+    def __neg__(self):
+        ### BEGIN SOLUTION
+        return Dual(-self.value, -self.derivative)
+        ### END SOLUTION
+
+    def __mul__(self, other):
+        ### BEGIN SOLUTION
+        if isinstance(other, Dual):
+            return Dual(self.value * other.value,
+                        self.derivative * other.value + self.value * other.derivative)
+        return Dual(self.value * other, self.derivative * other)
+        ### END SOLUTION
+
+    def __rmul__(self, other):
+        ### BEGIN SOLUTION
+        return self * other
+        ### END SOLUTION
+
+    def __truediv__(self, other):
+        ### BEGIN SOLUTION
+        if isinstance(other, Dual):
+            return Dual(self.value / other.value,
+                        (self.derivative * other.value - self.value * other.derivative) / other.value ** 2)
+        return Dual(self.value / other, self.derivative / other)
+        ### END SOLUTION
+
+    def __rtruediv__(self, other):
+        ### BEGIN SOLUTION
+        return Dual(other / self.value, -other * self.derivative / self.value ** 2)
+        ### END SOLUTION
+
+    def __pow__(self, p):
+        ### BEGIN SOLUTION
+        if isinstance(p, Dual):  # bonus: d(u**w) = u**w * (w' log u + w u'/u)
+            v = self.value ** p.value
+            return Dual(v, v * (p.derivative * np.log(self.value) + p.value * self.derivative / self.value))
+        return Dual(self.value ** p, p * self.value ** (p - 1) * self.derivative)
+        ### END SOLUTION
+
+    def __rpow__(self, base):
+        ### BEGIN SOLUTION
+        v = base ** self.value  # bonus: d(c**u) = c**u * log(c) * u'
+        return Dual(v, v * np.log(base) * self.derivative)
+        ### END SOLUTION
+
+    # --- functions: np.exp(x) calls x.exp(), and so on -------------------------
+    def exp(self):
+        ### BEGIN SOLUTION
+        return Dual(np.exp(self.value), np.exp(self.value) * self.derivative)
+        ### END SOLUTION
+
+    def log(self):
+        ### BEGIN SOLUTION
+        return Dual(np.log(self.value), self.derivative / self.value)
+        ### END SOLUTION
+
+    def sin(self):
+        ### BEGIN SOLUTION
+        return Dual(np.sin(self.value), np.cos(self.value) * self.derivative)
+        ### END SOLUTION
+
+    def cos(self):
+        ### BEGIN SOLUTION
+        return Dual(np.cos(self.value), -np.sin(self.value) * self.derivative)
+        ### END SOLUTION
+
+    def sqrt(self):
+        ### BEGIN SOLUTION
+        root = np.sqrt(self.value)
+        return Dual(root, self.derivative / (2 * root))
+        ### END SOLUTION
+
+    # --- bonus: comparisons look at the value only --------------------------------
+    def __lt__(self, other):
+        ### BEGIN SOLUTION
+        return self.value < (other.value if isinstance(other, Dual) else other)
+        ### END SOLUTION
+
+    def __le__(self, other):
+        ### BEGIN SOLUTION
+        return self.value <= (other.value if isinstance(other, Dual) else other)
+        ### END SOLUTION
+
+    def __gt__(self, other):
+        ### BEGIN SOLUTION
+        return self.value > (other.value if isinstance(other, Dual) else other)
+        ### END SOLUTION
+
+    def __ge__(self, other):
+        ### BEGIN SOLUTION
+        return self.value >= (other.value if isinstance(other, Dual) else other)
+        ### END SOLUTION
+
+
+# %% readonly="self_check_helpers"
+def expect_dual(label, got, value, derivative, hint):
+    """Self-check: `got` should be a Dual with this value and derivative."""
+    assert isinstance(got, Dual), f"{label} should be a Dual, got {type(got).__name__}: check {hint}"
+    assert np.isclose(got.value, value, rtol=1e-9, atol=1e-12), (
+        f"{label}: value should be {value:.6g}, got {got.value!r}: check {hint}")
+    assert np.isclose(got.derivative, derivative, rtol=1e-9, atol=1e-12), (
+        f"{label}: derivative should be {derivative:.6g}, got {got.derivative!r}: check {hint}")
+
+
+# %% test="test_dual_add_sub" points=2
+x, y = Dual(2.0, 1.0), Dual(5.0, -3.0)
+expect_dual("x + y", x + y, 7.0, -2.0, "__add__")
+expect_dual("x + 1", x + 1, 3.0, 1.0, "__add__ with a number")
+expect_dual("1 + x", 1 + x, 3.0, 1.0, "__radd__")
+expect_dual("x - y", x - y, -3.0, 4.0, "__sub__")
+expect_dual("3 - x", 3 - x, 1.0, -1.0, "__rsub__ (the derivative of 3 - x is -1)")
+expect_dual("-x", -x, -2.0, -1.0, "__neg__ (negate the derivative too)")
+### BEGIN HIDDEN TESTS
+from autograder.probes.dual_numbers import probe
+probe("add_sub", Dual)
+### END HIDDEN TESTS
+
+# %% test="test_dual_mul_div" points=3
+x, y = Dual(2.0, 1.0), Dual(5.0, -3.0)
+expect_dual("x * y", x * y, 10.0, 5.0 * 1.0 + 2.0 * -3.0, "__mul__ (product rule)")
+expect_dual("x * 3", x * 3, 6.0, 3.0, "__mul__: a real factor scales the derivative")
+expect_dual("3 * x", 3 * x, 6.0, 3.0, "__rmul__")
+expect_dual("x / y", x / y, 0.4, (1.0 * 5.0 - 2.0 * -3.0) / 25.0, "__truediv__ (quotient rule)")
+expect_dual("x / 4", x / 4, 0.5, 0.25, "__truediv__: dividing by a real scales the derivative")
+expect_dual("1 / x at x = 2 (d/dx 1/x = -1/x**2)", 1 / x, 0.5, -0.25, "__rtruediv__")
+### BEGIN HIDDEN TESTS
+from autograder.probes.dual_numbers import probe
+probe("mul_div", Dual)
+### END HIDDEN TESTS
+
+# %% test="test_dual_power" points=2
+x = Dual(4.0, 1.0)
+expect_dual("x ** 2", x ** 2, 16.0, 8.0, "__pow__")
+expect_dual("x ** 0.5", x ** 0.5, 2.0, 0.25, "__pow__ (p * x**(p - 1) * dx)")
+expect_dual("Dual(4, 3) ** 2", Dual(4.0, 3.0) ** 2, 16.0, 24.0, "__pow__: multiply by the derivative of the base")
+### BEGIN HIDDEN TESTS
+from autograder.probes.dual_numbers import probe
+probe("power", Dual)
+### END HIDDEN TESTS
+
+# %% test="test_dual_functions" points=3
+x = Dual(0.5, 2.0)  # a derivative of 2 checks that each rule multiplies by it (the chain rule)
+expect_dual("np.exp(x)", np.exp(x), np.exp(0.5), 2 * np.exp(0.5), "exp")
+expect_dual("np.log(x)", np.log(x), np.log(0.5), 2 / 0.5, "log")
+expect_dual("np.sin(x)", np.sin(x), np.sin(0.5), 2 * np.cos(0.5), "sin")
+expect_dual("np.cos(x)", np.cos(x), np.cos(0.5), -2 * np.sin(0.5), "cos (the derivative of cos is -sin)")
+expect_dual("np.sqrt(x)", np.sqrt(x), np.sqrt(0.5), 2 / (2 * np.sqrt(0.5)), "sqrt")
+### BEGIN HIDDEN TESTS
+from autograder.probes.dual_numbers import probe
+probe("functions", Dual)
+### END HIDDEN TESTS
+
+# %% test="test_dual_compositions" points=2
+x = Dual(1.0, 1.0)
+messy = np.exp(np.sin(x ** 2 - (3 - np.cos(x ** 7 + 10 * np.exp(x))) ** 2))
+expect_dual("the messy function at x = 1", messy, 0.5089843942060478, 8.620617825647981,
+            "each rule's chain factor")
+expect_dual("sin(x)**2 + cos(x)**2", np.sin(x) ** 2 + np.cos(x) ** 2, 1.0, 0.0, "sin, cos and __pow__")
+### BEGIN HIDDEN TESTS
+from autograder.probes.dual_numbers import probe
+probe("compositions", Dual)
+### END HIDDEN TESTS
+
+# %% test="test_dual_bonus" points=1
+x, y = Dual(2.0, 1.0), Dual(3.0, 0.5)
+expect_dual("x ** y", x ** y, 8.0, 8.0 * (0.5 * np.log(2.0) + 3.0 * 1.0 / 2.0), "__pow__ with a Dual exponent")
+expect_dual("2 ** x", 2 ** x, 4.0, 4.0 * np.log(2.0), "__rpow__")
+assert (x < y) and (x <= y) and not (x > y) and (y >= 2.5), "comparisons should compare values: check __lt__, __le__, __gt__, __ge__"
+### BEGIN HIDDEN TESTS
+from autograder.probes.dual_numbers import probe
+probe("bonus", Dual)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Part 3. Using it
+#
+# To differentiate $f$ at $x$, feed it the dual $(x, 1)$ and read the derivative part.
+#
+# ### Exercise `derivative_helper`
+#
+# Write `derivative(f, x)`, returning $f'(x)$ as a float, for any `f` built from the
+# operations your `Dual` supports.
+
+# %% answer="derivative_helper"
+def derivative(f, x):
+    """f'(x) by forward-mode AD with dual numbers."""
+    ### BEGIN SOLUTION
+    return f(Dual(x, 1.0)).derivative
+    ### END SOLUTION
+
+
+# %% test="test_derivative_helper" points=1
+got = derivative(lambda t: t ** 3 - 2 * t, 2.0)
+assert np.isclose(got, 10.0), f"derivative(x**3 - 2x, 2) should be 3*4 - 2 = 10, got {got}: seed the input as Dual(x, 1)"
+### BEGIN HIDDEN TESTS
+from autograder.probes.dual_numbers import probe_derivative
+probe_derivative(derivative)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Every derivative, checked a second way
+#
+# Three functions, three methods: your dual numbers, the central difference at its best
+# step, and JAX (in float64). The duals and JAX agree to the last digit or two; the finite
+# difference loses several digits, more for the wiggly messy function.
+
+# %%
+examples = {
+    "3x^4 - 2x^2 + x - 7 at x = 1.5": (lambda m, t: 3 * t ** 4 - 2 * t ** 2 + t - 7, 1.5),
+    "sin(x)^2 at x = 0.7": (lambda m, t: m.sin(t) ** 2, 0.7),
+    "messy f at x = 1": (lambda m, t: m.exp(m.sin(t ** 2 - (3 - m.cos(t ** 7 + 10 * m.exp(t))) ** 2)), 1.0),
+}
+print(f"{'function':<34}{'dual numbers':>22}{'central difference':>22}{'JAX':>22}")
+for name, (fn, x0) in examples.items():
+    by_dual = derivative(lambda t: fn(np, t), x0)
+    by_fd = central_difference(lambda t: fn(np, t), x0, np.cbrt(EPS))
+    by_jax = float(jax.grad(lambda t: fn(jnp, t))(x0))
+    assert np.isclose(by_dual, by_jax, rtol=1e-12), f"{name}: dual {by_dual} and JAX {by_jax} disagree"
+    assert np.isclose(by_dual, by_fd, rtol=1e-5), f"{name}: dual {by_dual} and finite difference {by_fd} disagree"
+    print(f"{name:<34}{by_dual:>22.15g}{by_fd:>22.15g}{by_jax:>22.15g}")
+
+# %% [markdown]
+# And over a whole interval: the messy function and its derivative from duals (lines)
+# against JAX (dots).
+
+# %%
+ts = np.linspace(0.5, 1.2, 400)
+messy_np = examples["messy f at x = 1"][0]
+values = np.array([messy_np(np, Dual(t, 1.0)).value for t in ts])
+slopes = np.array([messy_np(np, Dual(t, 1.0)).derivative for t in ts])
+jax_slopes = jax.vmap(jax.grad(lambda t: messy_np(jnp, t)))(jnp.asarray(ts[::20]))
+assert np.allclose(slopes[::20], jax_slopes, rtol=1e-10)
+
+fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(7, 5), sharex=True)
+ax1.plot(ts, values)
+ax1.set(ylabel="f(x)", title="The messy function and its derivative")
+ax2.plot(ts, slopes, label="dual numbers")
+ax2.plot(ts[::20], jax_slopes, "o", ms=4, label="JAX")
+ax2.set(xlabel="x", ylabel="f'(x)")
+ax2.legend()
+plt.show()
+
+# %% [markdown]
+# ### Programs, not formulas
+#
+# The Newton square root that SymPy could not run is just code to a dual number: the
+# branch is taken on the value, the loop runs five times, and the derivative rides along.
+
+# %%
+for a in [2.0, 100.0]:
+    d_dual = derivative(clipped_newton_sqrt, a)
+    d_fd = central_difference(clipped_newton_sqrt, a, 1e-6)
+    print(f"d/da sqrt(a) at a = {a}: dual {d_dual:.12f}, central difference {d_fd:.12f}, "
+          f"exact 1/(2 sqrt a) = {1 / (2 * math.sqrt(a)):.12f}")
+    assert np.isclose(d_dual, d_fd, rtol=1e-6)
+
+# %% [markdown]
+# Five Newton steps from $a$ give $\sqrt{2}$ to full precision but $\sqrt{100}$ only as
+# $10.03$, so there the dual number's derivative, exact for *this program*, differs from
+# $1/(2\sqrt a)$. AD differentiates the program you wrote, not the function you meant.
+#
+# ### What forward mode costs
+#
+# One pass with duals gives the derivative with respect to **one** input. A function of $n$
+# inputs needs $n$ passes, one per seed $(x_i, 1)$. That is cheap for a few parameters, as in
+# the next notebook, and expensive for millions, which is why neural networks use
+# **reverse mode** (notebook 3).
+#
+# ## Checkpoint
+
+# %%
+from jupyterquiz import display_quiz
+
+display_quiz([
+    {"question": "Which step h gives the smallest error for a forward difference in float64?",
+     "type": "multiple_choice",
+     "answers": [
+         {"answer": "about 1e-16, as small as possible", "correct": False,
+          "feedback": "Round-off error eps/h explodes as h shrinks."},
+         {"answer": "about 1e-8, near sqrt(machine epsilon)", "correct": True,
+          "feedback": "Right: truncation h/2 |f''| balances round-off eps |f| / h there."},
+         {"answer": "about 1e-3", "correct": False, "feedback": "Truncation error dominates there."}]},
+    {"question": "For x = Dual(2, 1), what is the derivative part of 1 / x?",
+     "type": "numeric", "precision": 3,
+     "answers": [{"type": "value", "value": -0.25, "correct": True,
+                  "feedback": "Right: d/dx 1/x = -1/x**2 = -1/4."},
+                 {"type": "value", "value": 0.5, "correct": False,
+                  "feedback": "That is the value 1/2, not the derivative."},
+                 {"type": "default", "feedback": "Use r/(u, v) = (r/u, -r v / u**2)."}]},
+    {"question": "What is (u, v) * r for a real number r?",
+     "type": "multiple_choice",
+     "answers": [
+         {"answer": "(u r, v r)", "correct": True, "feedback": "Right: a constant factor scales the derivative."},
+         {"answer": "(u r, v)", "correct": False, "feedback": "d/dx (r f) = r f', so the derivative is scaled too."},
+         {"answer": "(u r, u v)", "correct": False, "feedback": "That mixes value and derivative."}]},
+    {"question": "How many forward-mode passes give the full gradient of a function of 1000 inputs?",
+     "type": "numeric", "precision": 4,
+     "answers": [{"type": "value", "value": 1000, "correct": True,
+                  "feedback": "Right: one pass per input direction. Reverse mode needs one pass per output."},
+                 {"type": "default", "feedback": "Each pass seeds one input with derivative 1."}]},
+])
+
+# %% [markdown]
+# ## Summary
+#
+# - Finite differences trade truncation against round-off; at best they keep half (forward)
+#   or two thirds (central) of the digits.
+# - Symbolic differentiation is exact but swells, and it needs a formula, not a program.
+# - A dual number $(u, v)$ carries a value and its derivative through every operation. The
+#   rules are the rules of calculus, each with its chain factor.
+# - Forward-mode AD is exact to rounding, costs a small multiple of one evaluation, and
+#   needs one pass per input.
+#
+# Next: carry dual numbers through an ODE solver and fit the parameters of an electric
+# circuit.
