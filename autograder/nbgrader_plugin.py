@@ -16,12 +16,12 @@ from traitlets import Float, Integer, Unicode
 
 from . import course
 from .grading.execute import sandboxed_execute
-from .grading.pipeline import find_forbidden_imports
+from .grading.pipeline import find_forbidden_imports, find_tampering
 from .grading.restore import Restored, restore_cells, visible_part
 from .grading.sandbox import Limits, preflight, probes_package
 from .grading.state import GraderState
 from .grading.template import load_template, nbgrader_meta
-from .grading.verdicts import grade_tests
+from .grading.verdicts import CellVerdict, grade_tests
 
 STATE_DIR = ".autograder"
 
@@ -79,6 +79,17 @@ class SandboxedExecute(NbGraderPreprocessor):
             if gid in template.answers:
                 answers.setdefault(gid, []).append(c.source)
         forbidden = find_forbidden_imports(aid, Restored(nb, answer_copies=answers))
+
+        tampering = find_tampering(template, nb)
+        if tampering:
+            message = "the notebook refers to the grader: " + "; ".join(tampering[:3])
+            self.log.warning("%s/%s: tampering: %s", student, aid, message)
+            for cell in nb.cells:
+                gid = nbgrader_meta(cell).get("grade_id")
+                if gid in template.points:
+                    cell.outputs = [_verdict_output(CellVerdict(gid, 0.0, template.points[gid], "failed", [message]))]
+            nb.metadata.setdefault("autodiff_grading", {}).update(status="tampering", message=message)
+            return nb, resources
 
         execution = sandboxed_execute(nb, slot=1000 + os.getpid() % 1000, env={"AUTODIFF_PROBE_SEED": str(seed)},
                                       limits=limits, probes_pkg=pkg,

@@ -92,6 +92,9 @@ def release(ids=None, root: Path = course.ROOT) -> None:
     build_solution_notebooks(ids, root)
     with tempfile.TemporaryDirectory(prefix="autodiff-release-") as tmp:
         generate_release(ids, root, db_url=f"sqlite:///{Path(tmp) / 'gradebook.db'}")
+    if (root / "README.md").exists():
+        from .readme import refresh
+        refresh(root / "README.md")
 
 
 def release_into(tmp: Path, ids=None, root: Path = course.ROOT) -> Path:

@@ -1,11 +1,19 @@
-"""Shared test setup: keep Jupyter, IPython and Matplotlib out of the home folder and the repo."""
+"""Shared test setup.
+
+- Jupyter, IPython and Matplotlib write to a temporary folder, never to the home folder.
+- At the end of the session the suite fails if it left files in the repository or the home
+  folder's Jupyter/IPython/Matplotlib folders.
+- Graders started by different pytest-xdist workers use different sandbox uids.
+"""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
-import pytest
+sys.dont_write_bytecode = True
 
 _TMP = Path(tempfile.mkdtemp(prefix="autodiff-tests-"))
 for _var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
@@ -14,9 +22,26 @@ for _var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "I
 os.environ["JUPYTER_PLATFORM_DIRS"] = "1"
 os.environ["MPLBACKEND"] = "Agg"
 os.environ["AUTODIFF_NO_PROGRESS"] = "1"
+os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 os.environ.pop("AUTODIFF_PROBE_SEED", None)
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+os.environ["AUTODIFF_SANDBOX_UID_BASE"] = str(62000 + 100 * int(_worker.lstrip("gw") or 0))
+os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+
+import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("course", database=None, deadline=None)
+settings.load_profile("course")
 
 ROOT = Path(__file__).resolve().parent.parent
+HOME_PLACES = [".jupyter", ".ipython", ".local/share/jupyter", ".cache/matplotlib", ".config/matplotlib"]
+
+
+def released_assignments() -> list[str]:
+    """Assignments whose source exists (all six once the course is complete)."""
+    from autograder import course
+    return [a for a in course.ASSIGNMENTS if course.solution_source(a).exists()]
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +49,39 @@ def root() -> Path:
     return ROOT
 
 
-def released_assignments() -> list[str]:
-    """Assignments whose source exists (all six once the course is complete)."""
-    from autograder import course
-    return [a for a in course.ASSIGNMENTS if course.solution_source(a).exists()]
+def _repo_files() -> set[str]:
+    out = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
+                         cwd=ROOT, capture_output=True, text=True).stdout
+    return {line[3:] for line in out.splitlines()
+            if not line[3:].startswith((".venv/", "adcourse_autograder.egg-info/"))}
+
+
+def _home_state() -> dict[str, float]:
+    home = Path.home()
+    state = {}
+    for place in HOME_PLACES:
+        p = home / place
+        if p.exists():
+            state[place] = max((f.stat().st_mtime for f in p.rglob("*")), default=p.stat().st_mtime)
+    return state
+
+
+def pytest_sessionstart(session):
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    session.config._autodiff_before = (_repo_files(), _home_state())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = getattr(session.config, "_autodiff_before", None)
+    if before is None:
+        return
+    new_files = sorted(_repo_files() - before[0])
+    home_after = _home_state()
+    touched = sorted(k for k, v in home_after.items() if before[1].get(k) != v)
+    if new_files or touched:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        msg = "the test suite left files behind: " + ", ".join(new_files[:10] + [f"~/{t}" for t in touched])
+        if reporter:
+            reporter.write_line(msg, red=True)
+        session.exitstatus = 1

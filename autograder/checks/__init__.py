@@ -40,6 +40,7 @@ class Verdict:
 @dataclass(frozen=True)
 class TestSpec:
     """What a test cell checks: the probe it must contain and the answer cells it grades."""
+    __test__ = False  # not a pytest class
     probe: str
     answers: tuple[str, ...] = ()
 
@@ -61,7 +62,8 @@ def tests_for(aid: str) -> dict[str, TestSpec]:
         return {}
 
 
-def _all_checks() -> dict:
+def all_checks() -> dict:
+    """Every registered check, by probe name."""
     checks = {}
     for aid in MODULES:
         try:
@@ -75,7 +77,7 @@ def check_record(probe: str, record, seed: int) -> Verdict:
     """Verdict for one record that claims to come from `probe`. Never raises."""
     if not isinstance(record, dict) or record.get("probe") != probe or "results" not in record:
         return Verdict.fail(f"the result of {probe} is missing or malformed")
-    check = _all_checks().get(probe)
+    check = all_checks().get(probe)
     if check is None:
         return Verdict.fail(f"no check is registered for {probe}")
     try:

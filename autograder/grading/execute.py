@@ -8,6 +8,7 @@ so their tests record nothing and score 0.
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import shutil
 import subprocess
@@ -172,9 +173,15 @@ def sandboxed_execute(nb, *, slot: int, env: dict, limits: Limits, probes_pkg: P
                       data_files: dict | None = None, runtime_parent: Path | None = None) -> Execution:
     """Run every code cell of `nb` (in place) in a fresh sandbox; return what happened."""
     uid = SandboxSpec(runtime_dir=Path("."), slot=slot).uid
-    runtime = make_runtime_dir(runtime_parent, uid)
-    spec = SandboxSpec(runtime_dir=runtime, slot=slot, env=env, data_files=data_files or {}, limits=limits)
-    try:
-        return asyncio.run(_run(nb, spec, probes_pkg))
-    finally:
-        shutil.rmtree(runtime, ignore_errors=True)
+    pristine = copy.deepcopy(nb)
+    for attempt in range(2):  # a kernel that fails to start (before any student code ran) gets one retry
+        runtime = make_runtime_dir(runtime_parent, uid)
+        spec = SandboxSpec(runtime_dir=runtime, slot=slot, env=env, data_files=data_files or {}, limits=limits)
+        try:
+            result = asyncio.run(_run(copy.deepcopy(pristine) if attempt else nb, spec, probes_pkg))
+        finally:
+            shutil.rmtree(runtime, ignore_errors=True)
+        if result.status != "grader_error":
+            break
+        time.sleep(1.0)
+    return result

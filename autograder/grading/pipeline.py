@@ -1,7 +1,7 @@
 """The path of one submission through the grader, as a list of named steps.
 
-    locate_notebook -> read_notebook -> restore_cells -> find_forbidden_imports
-        -> sandboxed_execute -> grade_tests -> result
+    locate_notebook -> read_notebook -> restore_cells -> find_tampering
+        -> find_forbidden_imports -> sandboxed_execute -> grade_tests -> result
 
 Each step is a function in its own module. A step that rejects the submission ends the
 path with a status word; the result always has a row's worth of data.
@@ -20,6 +20,7 @@ from .forbidden import forbidden_uses
 from .restore import restore_cells
 from .sandbox import Limits
 from .submission import locate_notebook, read_notebook
+from .tampering import tampering_reasons
 from .template import load_template
 from .verdicts import CellVerdict, grade_tests
 
@@ -80,6 +81,16 @@ def find_forbidden_imports(aid: str, restored) -> dict[str, list[str]]:
     return found
 
 
+def find_tampering(template, nb) -> list[str]:
+    """Reasons, from every cell the student wrote (not the restored ones), to suspect tampering."""
+    reasons = []
+    for i, cell in enumerate(nb.cells):
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and gid not in template.protected:
+            reasons += [f"cell {i + 1} {r}" for r in tampering_reasons(cell.source)]
+    return reasons
+
+
 def _zero_cells(template, message: str) -> list[CellVerdict]:
     return [CellVerdict(gid, 0.0, pts, "not_run", [message]) for gid, pts in template.points.items()]
 
@@ -98,6 +109,11 @@ def grade_submission(task: Task, settings: Settings, slot: int = 0) -> dict:
             return _row(task, template.max_score, read.status, read.message,
                         _zero_cells(template, read.message))
         restored = restore_cells(template, read.cells)
+        tampering = find_tampering(template, restored.nb)
+        if tampering:
+            message = "the notebook refers to the grader: " + "; ".join(tampering[:3])
+            return _row(task, template.max_score, "tampering", message, _zero_cells(template, message),
+                        read.notes + restored.notes)
         forbidden = find_forbidden_imports(task.assignment, restored)
         execution = sandboxed_execute(
             restored.nb, slot=slot, env={"AUTODIFF_PROBE_SEED": str(task.seed)},

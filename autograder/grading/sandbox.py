@@ -19,12 +19,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import course
 
-SANDBOX_UID_BASE = 62000
+# Each job slot runs as its own unprivileged uid (when the grader runs as root). Two graders
+# running at once on one machine need different bases.
+SANDBOX_UID_BASE = int(os.environ.get("AUTODIFF_SANDBOX_UID_BASE", "62000"))
 WORKDIR = "/submission"
 
 
@@ -193,21 +196,40 @@ def seal_runtime_dir(path: Path) -> None:
     os.chmod(path, 0o755)
 
 
-def kill_slot_processes(uid: int | None) -> int:
-    """Kill any process still running as the slot's uid (belt and braces after the PID namespace)."""
+def _slot_pids(uid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    pids.append(int(entry.name))
+            except (FileNotFoundError, PermissionError):
+                continue
+    return pids
+
+
+def kill_slot_processes(uid: int | None, wait: float = 20.0) -> int:
+    """Kill every process still running as the slot's uid and wait until they are gone.
+
+    The PID namespace already ends them when the kernel ends; this makes sure, and waits,
+    because the next notebook in this slot starts under the same uid and its process limit
+    would otherwise still count the last one's dying processes (after a fork bomb, say).
+    """
     if uid is None:
         return 0
     killed = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if entry.stat().st_uid == uid:
-                os.kill(int(entry.name), 9)
+    deadline = time.monotonic() + wait
+    while True:
+        pids = _slot_pids(uid)
+        if not pids or time.monotonic() > deadline:
+            return killed
+        for pid in pids:
+            try:
+                os.kill(pid, 9)
                 killed += 1
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-    return killed
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.05)
 
 
 def preflight(cache_dir: Path, limits: Limits | None = None) -> None:
