@@ -33,6 +33,7 @@ def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
 def course(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
     shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copy(ROOT / "requirements.txt", course)
     shutil.copytree(ROOT / "autograder", course / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "solutions" / AID, course / "solutions" / AID)
     proc = _nbgrader(course, "generate_assignment", AID, "--force")
@@ -82,7 +83,8 @@ def test_nbgrader_feedback_hides_hidden_tests(course):
     assert len(pages) == 6
     for page in pages:
         text = page.read_text()
-        assert "BEGIN HIDDEN" not in text and "autograder.probes" not in text
+        assert "BEGIN HIDDEN" not in text
+        assert "probe_finite_differences" not in text, f"hidden test source in {page}"
 
 
 def test_the_sandbox_ran_and_the_state_stays_outside_the_submissions(course):

@@ -1,0 +1,61 @@
+"""A batch killed with SIGKILL and run again gives the same grades.csv as an uninterrupted run."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder.grading.sandbox import SANDBOX_UID_BASE, _slot_pids
+from autograder.sample_submissions import release_notebook, solved, write_submission
+from redteam_corpus import _wrong_rtruediv
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+AID = "01_dual_numbers"
+
+
+def _grade(submitted: Path, out: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out),
+                             "--jobs", "2", "--quiet"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+
+
+def test_sigkill_mid_run_then_rerun(tmp_path):
+    submitted = tmp_path / "submitted"
+    for n in range(3):
+        write_submission(submitted, f"s{n}_solved", AID, solved(AID))
+    write_submission(submitted, "s3_stub", AID, release_notebook(AID))
+    write_submission(submitted, "s4_wrong", AID, _wrong_rtruediv())
+    write_submission(submitted, "s5_broken", AID, "{not json")
+
+    reference = _grade(submitted, tmp_path / "reference")
+    assert reference.wait(timeout=1800) == 0, reference.stderr.read().decode()[-2000:]
+
+    out = tmp_path / "killed"
+    proc = _grade(submitted, out)
+    results = out / ".state" / "results"
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline:
+        done = len(list(results.glob("*.json"))) if results.exists() else 0
+        if 1 <= done < 6:
+            break
+        if proc.poll() is not None:
+            pytest.fail("the batch finished before it could be killed")
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "grades.csv").exists() or len((out / "grades.csv").read_text().splitlines()) < 7
+
+    time.sleep(2)  # workers die with the grader (PR_SET_PDEATHSIG), sandboxes with their workers
+    left = [p for uid in range(SANDBOX_UID_BASE, SANDBOX_UID_BASE + 2) for p in _slot_pids(uid)]
+    assert not left, f"processes left behind after SIGKILL: {left}"
+
+    again = _grade(submitted, out)
+    assert again.wait(timeout=1800) == 0, again.stderr.read().decode()[-2000:]
+    assert (out / "grades.csv").read_text() == (tmp_path / "reference" / "grades.csv").read_text()
+    assert len(list(results.glob("*.json"))) == 6
