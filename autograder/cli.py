@@ -48,7 +48,8 @@ def _cmd_grade(args) -> int:
                     memory_mb=args.memory_mb)
     try:
         rows, code = grade_batch(submitted, Path(args.out), jobs=args.jobs, only=args.assignment,
-                                 limits=limits, progress=not args.quiet)
+                                 limits=limits, progress=not args.quiet,
+                                 log=lambda message: print(message, file=sys.stderr))
     except SandboxUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3

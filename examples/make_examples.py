@@ -5,7 +5,7 @@
 
 The students, built from the current release so they follow the notebooks:
 - alice: correct everywhere;
-- bob: partly wrong (a classic dual-number bug; the RK4 initial state seeded with 1);
+- bob: partly wrong (a classic dual-number bug; dloss without the factor 2);
 - carol: the unmodified release;
 - dave: a notebook that is not valid JSON;
 - erin: a cheat that monkeypatches numpy's comparisons on top of the stub;
@@ -46,7 +46,7 @@ def partly_wrong(aid: str):
         src = _replace_once(src, "-np.sin(self.value) * self.derivative", "np.sin(self.value) * self.derivative")
         return solved(aid, dual_class=src)
     if aid == "02_euler_rk4":
-        src = _replace_once(answers["dloss"], "Dual(0.0, 0.0)", "Dual(0.0, 1.0)")
+        src = _replace_once(answers["dloss"], "2 * np.mean((Q - Qhat) * dQ)", "np.mean((Q - Qhat) * dQ)")
         return solved(aid, dloss=src)
     return None
 

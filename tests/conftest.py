@@ -20,12 +20,14 @@ for _var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "I
              "MPLCONFIGDIR", "XDG_CACHE_HOME"):
     os.environ[_var] = str(_TMP / _var.lower())
 os.environ["JUPYTER_PLATFORM_DIRS"] = "1"
+os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(_TMP / "hypothesis")
 os.environ["MPLBACKEND"] = "Agg"
 os.environ["AUTODIFF_NO_PROGRESS"] = "1"
 os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 os.environ.pop("AUTODIFF_PROBE_SEED", None)
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-os.environ["AUTODIFF_SANDBOX_UID_BASE"] = str(62000 + 100 * int(_worker.lstrip("gw") or 0))
+_base = int(os.environ.get("AUTODIFF_SANDBOX_UID_BASE", "62000"))
+os.environ["AUTODIFF_SANDBOX_UID_BASE"] = str(_base + 100 * int(_worker.lstrip("gw") or 0))
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
 import pytest  # noqa: E402

@@ -181,8 +181,13 @@ def bwrap_command(spec: SandboxSpec, inner: list[str], probes_pkg: Path) -> list
 
 
 def make_runtime_dir(parent: Path | None = None, uid: int | None = None) -> Path:
-    """A host folder the sandboxed kernel may write its sockets into (until sealed)."""
-    d = Path(tempfile.mkdtemp(prefix="autodiff-kernel-", dir=parent))
+    """A host folder the sandboxed kernel may write its sockets into (until sealed).
+
+    Unix socket paths are limited to 107 bytes, so a long `parent` is replaced by /tmp.
+    """
+    if parent is None or len(str(parent)) > 40:
+        parent = Path("/tmp") if Path("/tmp").is_dir() else None
+    d = Path(tempfile.mkdtemp(prefix="adk-", dir=parent))
     os.chmod(d, 0o755)
     if uid is not None:
         os.chown(d, uid, uid)

@@ -64,3 +64,14 @@ def reference_dloss(Qhat, R, L, times=TIMES) -> np.ndarray:
     dR, dL = _grad(jnp.float64(R), jnp.float64(L), jnp.asarray(Qhat, dtype=jnp.float64),
                    jnp.float64(times[1] - times[0]))
     return np.array([float(dR), float(dL)])
+
+
+_sensitivities = jax.jit(jax.jacfwd(_charge, argnums=(0, 1)), static_argnames="n")
+
+
+def reference_sensitivities(R, L, times=TIMES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Q, dQ/dR, dQ/dL) at every time of `times`, through the same RK4, float64."""
+    times = np.asarray(times, dtype=float)
+    args = (jnp.float64(R), jnp.float64(L), jnp.float64(times[1] - times[0]), len(times))
+    dR, dL = _sensitivities(*args)
+    return np.asarray(_charge(*args), dtype=float), np.asarray(dR, dtype=float), np.asarray(dL, dtype=float)
