@@ -54,7 +54,9 @@ def partly_wrong(aid: str):
 def with_hang(aid: str):
     nb = solved(aid)
     last_answer = max(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution"))
-    nb.cells.insert(last_answer + 1, nbformat.v4.new_code_cell("while True:  # waiting for inspiration\n    pass"))
+    hang = nbformat.v4.new_code_cell("while True:  # waiting for inspiration\n    pass")
+    hang.id = "waiting-for-inspiration"  # new cells get random ids; the examples must be reproducible
+    nb.cells.insert(last_answer + 1, hang)
     return nb
 
 
