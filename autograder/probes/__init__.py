@@ -10,7 +10,8 @@ Inside the grader's sandbox the seed comes from the environment and only this su
 validate`, CI) no seed is set: the probe draws a fresh one and checks its own results at
 once with `autograder.checks`, raising AssertionError with the check's messages.
 
-Probes use only numpy and the standard library, so they run in every notebook's kernel.
+Probes use numpy and the standard library, and JAX or PyTorch only in notebooks that use
+them already (imported inside the probe), so importing a probe costs the kernel nothing.
 """
 from __future__ import annotations
 
