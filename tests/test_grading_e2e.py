@@ -53,6 +53,16 @@ def test_solutions_earn_full_marks_and_the_release_nothing(graded, aid):
     assert (out / "feedback" / "solver" / f"{aid}.html").exists()
 
 
+@pytest.mark.parametrize("aid", released_assignments())
+def test_solutions_run_without_any_error_in_the_grader(graded, aid):
+    """Also proves that skipping the unchanged demo cells leaves nothing undefined."""
+    import json
+    _, _, out = graded
+    results = [json.loads(p.read_text()) for p in (out / ".state" / "results").glob("*.json")]
+    solver = next(r for r in results if r["student_id"] == "solver" and r["assignment"] == aid)
+    assert not any("raised an error" in n for n in solver["notes"]), solver["notes"]
+
+
 def test_unknown_assignment_folder_gets_a_row(tmp_path):
     write_submission(tmp_path / "sub", "someone", "01_dual_numbr", "{}")
     proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "sub"), "--out",

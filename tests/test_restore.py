@@ -28,7 +28,18 @@ def test_an_untouched_solved_notebook_keeps_its_order_and_answers():
     assert r.answers["dual_class"].strip() == solution_answers(AID)["dual_class"].strip()
     assert r.notes == []
     assert [c.source for c in r.nb.cells if meta(c).get("grade_id") is None] == \
-        [c.source for c in nb.cells if meta(c).get("grade_id") is None]
+        [c.source for c in nb.cells if meta(c).get("grade_id") is None and c.source.strip() not in T.demo_sources]
+
+
+def test_unchanged_demo_cells_are_skipped_and_edited_ones_run():
+    nb = solved(AID)
+    assert T.demo_sources, "notebook 01 tags its display-only cells as demo"
+    demo = next(c for c in nb.cells if c.source.strip() in T.demo_sources)
+    r = restore_cells(T, [dict(c) for c in nb.cells])
+    assert all(c.source.strip() not in T.demo_sources for c in r.nb.cells)
+    demo.source += "\nextra = 1"
+    r = restore_cells(T, [dict(c) for c in nb.cells])
+    assert any(c.source == demo.source for c in r.nb.cells)
 
 
 def test_test_cells_come_back_with_their_hidden_tests():

@@ -91,6 +91,13 @@ def find_tampering(template, nb) -> list[str]:
     return reasons
 
 
+def cells_with_errors(template, nb) -> list[int]:
+    """1-based positions of executed cells, other than test cells, whose output is an error."""
+    return [i + 1 for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade_id") not in template.points
+            and any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+
+
 def _zero_cells(template, message: str) -> list[CellVerdict]:
     return [CellVerdict(gid, 0.0, pts, "not_run", [message]) for gid, pts in template.points.items()]
 
@@ -125,6 +132,9 @@ def grade_submission(task: Task, settings: Settings, slot: int = 0) -> dict:
                         _zero_cells(template, execution.message), read.notes + restored.notes)
         cells = grade_tests(template, execution, task.seed, forbidden)
         notes = read.notes + restored.notes
+        errored = cells_with_errors(template, execution.nb)
+        if errored:
+            notes.append("cells that raised an error (other than tests): " + ", ".join(map(str, errored)))
         if execution.outputs_dropped:
             notes.append(f"{execution.outputs_dropped} output message(s) over the size limit were dropped")
         status, message = execution.status, execution.message

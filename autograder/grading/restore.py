@@ -5,7 +5,8 @@
 - Each answer cell is the student's (the last copy if it was duplicated; earlier copies
   stay as ordinary cells). A deleted answer cell is not replaced by anything.
 - The student's other cells keep their place after the protected or answer cell they
-  followed; their nbgrader metadata and tags are dropped.
+  followed; their nbgrader metadata and tags are dropped. Cells identical to one of the
+  source's "demo" cells (display only, see template.DEMO_TAG) are left out.
 """
 from __future__ import annotations
 
@@ -96,6 +97,8 @@ def restore_cells(template: Template, student_cells: list) -> Restored:
             continue
         if gid in template.answers:
             notes.append(f"an earlier copy of answer cell '{gid}' runs as an ordinary cell")
+        elif cell.get("cell_type") == "code" and _source(cell).strip() in template.demo_sources:
+            continue  # an unchanged demo cell: display only, skipped
         attached.setdefault(anchor, []).append(_plain(cell))
 
     for gid in template.protected:

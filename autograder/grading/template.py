@@ -17,6 +17,12 @@ import nbformat
 from .. import course
 
 
+# Authors tag cells that only show something (plots, widgets, quizzes, timings) and define
+# nothing that a test needs. The grader skips such a cell when the student left it as it is:
+# it can neither help nor hurt a grade, and grading gets faster. Edited, it runs.
+DEMO_TAG = "demo"
+
+
 def nbgrader_meta(cell) -> dict:
     meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
     nb = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
@@ -32,6 +38,7 @@ class Template:
     points: dict                      # test grade_id -> points
     fingerprint: str                  # changes whenever the source notebook changes
     data_files: dict                  # extra files shipped with the assignment: name -> path
+    demo_sources: frozenset = frozenset()  # sources of the cells tagged "demo" (see below)
 
     @property
     def max_score(self) -> float:
@@ -55,11 +62,13 @@ def load_template(aid: str, root: Path = course.ROOT) -> Template:
         raise FileNotFoundError(f"no source notebook for {aid}: {path} (run `python -m autograder release`)")
     raw = path.read_bytes()
     nb = nbformat.reads(raw.decode(), as_version=4)
-    order, protected, answers, points = [], {}, set(), {}
+    order, protected, answers, points, demos = [], {}, set(), {}, set()
     for cell in nb.cells:
         meta = nbgrader_meta(cell)
         gid = meta.get("grade_id")
         if not gid:
+            if cell.cell_type == "code" and DEMO_TAG in cell.metadata.get("tags", []):
+                demos.add(cell.source.strip())
             continue
         order.append(gid)
         if meta.get("solution"):
@@ -70,4 +79,4 @@ def load_template(aid: str, root: Path = course.ROOT) -> Template:
             if meta.get("grade"):
                 points[gid] = float(meta.get("points", 0))
     return Template(aid, tuple(order), protected, frozenset(answers), points,
-                    hashlib.sha256(raw).hexdigest(), _data_files(path.parent))
+                    hashlib.sha256(raw).hexdigest(), _data_files(path.parent), frozenset(demos))

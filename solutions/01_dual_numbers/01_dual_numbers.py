@@ -96,7 +96,7 @@ probe_finite_differences(forward_difference, central_difference)
 # for the central one. Even there, about half (forward) or a third (central) of the 16 digits
 # are lost. Let us look.
 
-# %%
+# %% tags=["demo"]
 def fd_errors(f, df, x, hs):
     """Absolute errors of the forward and central differences for each step in hs."""
     exact = df(x)
@@ -130,7 +130,7 @@ print(f"best central step  {best_c:.1e} (cbrt(eps) = {np.cbrt(EPS):.1e}), error 
 # (truncation), to the left the arithmetic is (round-off). No $h$ gives more than about 8
 # correct digits forward, or 11 central. Try it yourself: choose a function and a step.
 
-# %%
+# %% tags=["demo"]
 FD_EXAMPLES = {
     "sin(x) at x = 1": (np.sin, np.cos, 1.0),
     "exp(x) at x = 2": (np.exp, np.exp, 2.0),
@@ -168,7 +168,7 @@ display(widgets.VBox([widgets.HBox([choice, log10_h]),
 # exact. Take the "messy" function
 # $f(x) = \exp\!\big(\sin(x^2 - (3 - \cos(x^7 + 10e^x))^2)\big)$:
 
-# %%
+# %% tags=["demo"]
 x = sp.symbols("x")
 f_sym = sp.exp(sp.sin(x ** 2 - (3 - sp.cos(x ** 7 + 10 * sp.exp(x))) ** 2))
 df_sym = sp.diff(f_sym, x)
@@ -182,7 +182,7 @@ print("f'(1) =", sp.N(df_sym.subs(x, 1), 10))
 # **Expression swell.** The derivative repeats large pieces of $f$, and each further
 # derivative repeats them again. Counting operations:
 
-# %%
+# %% tags=["demo"]
 expr = f_sym
 sizes = []
 for order in range(5):
@@ -200,7 +200,7 @@ print("operations:", sizes)
 # **Programs are not formulas.** Real code has branches and loops whose path depends on the
 # value of $x$. SymPy needs one closed formula and cannot decide `if x > 1` for a symbol:
 
-# %%
+# %% tags=["demo"]
 def clipped_newton_sqrt(a, steps=5):
     """sqrt(a) by Newton's method, clipping small inputs: a program, not a formula."""
     if a < 1e-3:
@@ -251,7 +251,7 @@ except TypeError as err:
 # float that knows nothing about duals), Python tries `b.__radd__(a)`, the *reflected*
 # method. So `x + 1` needs `__add__` and `1 + x` needs `__radd__`.
 
-# %%
+# %% tags=["demo"]
 class DualSketch:
     def __init__(self, value, derivative=0.0):
         self.value = value
@@ -285,7 +285,7 @@ print("1 + a =", 1 + a)
 # calls `a.sin()`. (A class may instead define `__array_ufunc__` to take over completely.)
 # So a `sin` method is all `np.sin` needs:
 
-# %%
+# %% tags=["demo"]
 class WithSin:
     def sin(self):
         return "WithSin.sin() was called"
@@ -551,7 +551,7 @@ probe_derivative(derivative)
 # step, and JAX (in float64). The duals and JAX agree to the last digit or two; the finite
 # difference loses several digits, more for the wiggly messy function.
 
-# %%
+# %% tags=["demo"]
 examples = {
     "3x^4 - 2x^2 + x - 7 at x = 1.5": (lambda m, t: 3 * t ** 4 - 2 * t ** 2 + t - 7, 1.5),
     "sin(x)^2 at x = 0.7": (lambda m, t: m.sin(t) ** 2, 0.7),
@@ -570,7 +570,7 @@ for name, (fn, x0) in examples.items():
 # And over a whole interval: the messy function and its derivative from duals (lines)
 # against JAX (dots).
 
-# %%
+# %% tags=["demo"]
 ts = np.linspace(0.5, 1.2, 400)
 messy_np = examples["messy f at x = 1"][0]
 values = np.array([messy_np(np, Dual(t, 1.0)).value for t in ts])
@@ -593,7 +593,7 @@ plt.show()
 # The Newton square root that SymPy could not run is just code to a dual number: the
 # branch is taken on the value, the loop runs five times, and the derivative rides along.
 
-# %%
+# %% tags=["demo"]
 for a in [2.0, 100.0]:
     d_dual = derivative(clipped_newton_sqrt, a)
     d_fd = central_difference(clipped_newton_sqrt, a, 1e-6)
@@ -615,7 +615,7 @@ for a in [2.0, 100.0]:
 #
 # ## Checkpoint
 
-# %%
+# %% tags=["demo"]
 from jupyterquiz import display_quiz
 
 display_quiz([

@@ -140,7 +140,7 @@ def loss(R, L, Qhat, step=rk4_step, substeps=1):
 # At the true parameters, RK4 with this step already lies within about 0.01 of SciPy's
 # accurate solution, far below the noise:
 
-# %%
+# %% tags=["demo"]
 print(f"max |RK4 - solve_ivp| at the true parameters: {np.max(np.abs(charge(TRUE_R, TRUE_L) - _exact.y[1])):.3f}")
 print(f"loss at the true parameters: {loss(TRUE_R, TRUE_L, Qhat):.3f}  (about the noise variance, 4)")
 print(f"loss at R = 3, L = 6:        {loss(3.0, 6.0, Qhat):.1f}")
@@ -156,7 +156,7 @@ print(f"loss at R = 3, L = 6:        {loss(3.0, 6.0, Qhat):.1f}")
 #
 # (Writing `loss(R) - loss(R + h)` flips the sign, and the descent then climbs.)
 
-# %%
+# %% tags=["demo"]
 def fd_gradient(Qhat, R, L, h=1e-6):
     """Forward-difference estimate of [dloss/dR, dloss/dL] (three simulations)."""
     here = loss(R, L, Qhat)
@@ -194,7 +194,7 @@ print(f"finite-difference descent: (R, L) = ({path_fd[-1, 0]:.4f}, {path_fd[-1, 
 # $\alpha$ by a factor of 10 changes everything. (The three descents run side by side, because
 # `loss` accepts arrays.)
 
-# %%
+# %% tags=["demo"]
 for h in [1e-3, 1e-5, 1e-7]:
     g = fd_gradient(Qhat, *P0, h=h)
     print(f"h = {h:.0e}: gradient at the start = [{g[0]:.6f}, {g[1]:.6f}]")
@@ -302,7 +302,7 @@ def values_and_derivatives(duals):
 # $[Q', Q]$ and their derivatives with respect to $R$. After the first step the derivatives
 # are still 0, because no current has flowed through the resistor yet.
 
-# %%
+# %% tags=["demo"]
 R = Dual(1.5, 1.0)
 state = np.array([Dual(0.0, 0.0), Dual(0.0, 0.0)])
 for n in range(3):
@@ -374,7 +374,7 @@ probe_seeding(seed_inputs)
 # against central differences of the same Euler simulation, and compare with the wrong
 # seeding `Dual(0, 1)` for the initial state.
 
-# %%
+# %% tags=["demo"]
 R_d, L_d, state0 = seed_inputs(1.5, 8.0, "R")
 Q, dQdR = values_and_derivatives(simulate(euler_step, R_d, L_d, state0))
 wrong_state0 = np.array([Dual(0.0, 1.0), Dual(0.0, 1.0)])
@@ -495,7 +495,7 @@ probe_dloss(dloss)
 # RK4 loss with JAX in float64 (notebook 4 explains `jax.grad` and `lax.scan`; here it is
 # just a trusted reference).
 
-# %%
+# %% tags=["demo"]
 import jax
 import jax.numpy as jnp
 
@@ -531,7 +531,7 @@ for R0, L0 in [(1.5, 8.0), (0.7, 14.0), (2.5, 5.5)]:
 #
 # Same start, same $\alpha$, same number of steps as the finite-difference descent of Part 2.
 
-# %%
+# %% tags=["demo"]
 t0 = time.perf_counter()
 path_ad = gradient_descent(lambda p: dloss(Qhat, p[0], p[1]), P0, ALPHA, N_ITER)
 seconds_ad = time.perf_counter() - t0
@@ -561,7 +561,7 @@ print(f"largest gap to the finite-difference path: {np.max(np.abs(path_ad - path
 # one comes from the **forward sensitivity equations**: differentiate the ODE with respect
 # to $R$ and $L$, and solve the enlarged system accurately with `solve_ivp`.
 
-# %%
+# %% tags=["demo"]
 def dual_gradient(step, Qhat, R, L, substeps):
     """dloss by dual numbers through `step` with DT / substeps (one simulation per parameter)."""
     grad = []
@@ -614,7 +614,7 @@ plt.show()
 # has the **wrong sign**. Yet dual numbers did nothing wrong. Central differences of the
 # *Euler* loss give the same numbers:
 
-# %%
+# %% tags=["demo"]
 h = 1e-6
 euler_fd = np.array([(loss(R0 + h, L0, Qhat, euler_step) - loss(R0 - h, L0, Qhat, euler_step)) / (2 * h),
                      (loss(R0, L0 + h, Qhat, euler_step) - loss(R0, L0 - h, Qhat, euler_step)) / (2 * h)])
@@ -640,7 +640,7 @@ print("central differences of the Euler loss:    ", euler_fd)
 #   vectors;
 # - at the end, `Q.derivative` is $[\partial Q/\partial R, \partial Q/\partial L]$.
 
-# %%
+# %% tags=["demo"]
 def dloss_vector(Qhat, R, L):
     """[dloss/dR, dloss/dL] from ONE dual-number RK4 simulation with vector derivatives."""
     state0 = np.array([Dual(0.0, np.zeros(2)), Dual(0.0, np.zeros(2))])
@@ -656,7 +656,7 @@ assert np.allclose(dloss_vector(Qhat, 1.5, 8.0), dloss(Qhat, 1.5, 8.0), rtol=1e-
 # %% [markdown]
 # Is one vector simulation faster than two scalar ones? Let us measure (best of 3 runs).
 
-# %%
+# %% tags=["demo"]
 def best_time(fn, repeats=3):
     times = []
     for _ in range(repeats):
@@ -683,7 +683,7 @@ print(f"two scalar simulations: {1e3 * t_two:.0f} ms;  one vector simulation: {1
 # *is* the input. Below, $k$ scalar simulations against one vector simulation with
 # $k$-entry derivatives, and a check of all six sensitivities against central differences.
 
-# %%
+# %% tags=["demo"]
 def charge_six(R, L, Cap, Emf, dq0, q0):
     """Q(t) by RK4 with all six inputs as arguments (floats, or duals)."""
     def rhs(state, R, L):
@@ -754,7 +754,7 @@ print("speed-up of one vector simulation over k scalar ones:",
 # $(R, L)$. Move the slider to follow the dual-number descent of Part 4: the left panel shows
 # where it is, the right one the charge curve it predicts.
 
-# %%
+# %% tags=["demo"]
 Rs, Ls = np.linspace(0.3, 3.5, 81), np.linspace(4.0, 16.0, 81)
 RG, LG = np.meshgrid(Rs, Ls)
 landscape = loss(RG, LG, Qhat)
@@ -794,7 +794,7 @@ display(widgets.VBox([step_slider, widgets.interactive_output(show_descent, {"it
 #
 # ### The fit and the loss
 
-# %%
+# %% tags=["demo"]
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
 ax1.plot(TIMES, Qhat, ".", ms=3, color="gray", label="data")
 ax1.plot(TIMES, charge(*P0), "--", label=f"start R = {P0[0]:g}, L = {P0[1]:g}")
@@ -811,7 +811,7 @@ plt.show()
 # %% [markdown]
 # ## Checkpoint
 
-# %%
+# %% tags=["demo"]
 from jupyterquiz import display_quiz
 
 display_quiz([

@@ -50,7 +50,7 @@ torch.set_default_dtype(torch.float64)  # float64 everywhere: we compare gradien
 #
 # $$\bar v_i = \sum_{j\,:\,v_j \text{ uses } v_i} \bar v_j\, \frac{\partial v_j}{\partial v_i}.$$
 
-# %%
+# %% tags=["demo"]
 def draw_graph():
     pos = {"x": (0, 1), "y": (0, 0), "v3 = x·y": (1.2, 0.5), "v4 = sin x": (1.2, 1.5), "f = v3 + v4": (2.4, 1)}
     edges = [("x", "v3 = x·y"), ("y", "v3 = x·y"), ("x", "v4 = sin x"),
@@ -80,7 +80,7 @@ draw_graph()
 #
 # Here is the reverse sweep by hand, checked against central differences:
 
-# %%
+# %% tags=["demo"]
 x, y = 0.5, 3.0
 v3 = x * y                   # forward sweep: values
 v4 = np.sin(x)
@@ -419,7 +419,7 @@ probe("deep_graphs", Var)
 # tensors, so the expressions are written once against a namespace `m`: `m = np` for your
 # `Var`, `m = torch` for PyTorch (float64).
 
-# %%
+# %% tags=["demo"]
 expressions = {
     "x*y + sin(x)": lambda m, x, y: x * y + m.sin(x),
     "t = x*y; t*t + t": lambda m, x, y: (x * y) * (x * y) + x * y,
@@ -504,7 +504,7 @@ class Dual:
         return Dual(np.cos(self.value), -np.sin(self.value) * self.derivative)
 
 
-# %%
+# %% tags=["demo"]
 def many_inputs(xs):
     return sum(np.sin(xs[i]) * xs[(i + 1) % len(xs)] for i in range(len(xs)))
 
@@ -582,7 +582,7 @@ plt.show()
 # `backward()` on a scalar walks that graph in reverse topological order, adding into the
 # `.grad` of the leaves.
 
-# %%
+# %% tags=["demo"]
 x = torch.tensor(1.0, requires_grad=True)
 y = torch.exp(torch.sin(x ** 2 - (3 - torch.cos(x ** 7 + 10 * torch.exp(x))) ** 2))
 y.backward()
@@ -606,7 +606,7 @@ print("x is a leaf:", x.is_leaf, "  y is a leaf:", y.is_leaf, "  y.grad_fn:", y.
 # reuse correct inside one graph, but it also means that a second `backward()` adds to
 # whatever the first one left. Here $f(w) = w^2$ at $w = 3$, so $f'(3) = 6$:
 
-# %%
+# %% tags=["demo"]
 w = torch.tensor(3.0, requires_grad=True)
 for call in range(1, 4):
     (w ** 2).backward()
@@ -617,7 +617,7 @@ for call in range(1, 4):
 # silent bug, each step using the sum of all previous gradients. Clear it before each
 # `backward()`, with `w.grad = None` (or `w.grad.zero_()`, or `optimizer.zero_grad()`):
 
-# %%
+# %% tags=["demo"]
 for call in range(1, 4):
     w.grad = None
     (w ** 2).backward()
@@ -631,7 +631,7 @@ assert w.grad.item() == 6.0
 # alone, so nothing accumulates. With `create_graph=True` the result is itself part of a
 # graph, and can be differentiated again.
 
-# %%
+# %% tags=["demo"]
 a = torch.tensor(0.7, requires_grad=True)
 b = torch.tensor(-1.2, requires_grad=True)
 out = a * b + torch.sin(a)
@@ -652,7 +652,7 @@ print(f"second derivative of sin(s)**2 at 0.7: {d2s.item():.12f} = 2 cos(1.4) = 
 # new *function* computing its gradient, the style of JAX (notebook 4). It composes: the
 # second derivative is `grad(grad(f))`, and `torch.func.vmap` maps it over many points.
 
-# %%
+# %% tags=["demo"]
 from torch.func import grad, vmap
 
 
@@ -730,7 +730,7 @@ def loss_value(R, L):
     return np.mean((np.array(rk4_charges(R, L)) - Qhat.reshape((-1,) + (1,) * np.ndim(R))) ** 2, axis=0)
 
 
-# %%
+# %% tags=["demo"]
 fig, ax = plt.subplots(figsize=(7, 3.5))
 ax.plot(TIMES, Qhat, "k.", ms=3, label="measured $\\hat Q$ (R = 1, L = 10)")
 ax.plot(TIMES, rk4_charges(TRUE_R, TRUE_L), label="RK4 at R = 1, L = 10")
@@ -791,7 +791,7 @@ probe_torch_dloss(torch_dloss)
 # its derivative part is the gradient. PyTorch and dual numbers compute the same numbers by
 # different routes, so they must agree to rounding: here to $10^{-10}$ relative.
 
-# %%
+# %% tags=["demo"]
 def dual_dloss(Qhat, R, L):
     """[d loss/dR, d loss/dL] by forward mode: one pass, two tangent directions."""
     charges = rk4_charges(Dual(R, np.array([1.0, 0.0])), Dual(L, np.array([0.0, 1.0])))
@@ -867,7 +867,7 @@ probe_sgd_step(sgd_step)
 # its result is no longer a leaf but a node of the graph, with a `grad_fn`. The next
 # `backward()` would fill the `.grad` of the old leaf, not of this tensor.
 
-# %%
+# %% tags=["demo"]
 p = torch.tensor([1.0, -2.0], requires_grad=True)
 (p ** 2).sum().backward()
 p_wrong = p - 0.1 * p.grad
@@ -881,7 +881,7 @@ print("p - lr * p.grad: is_leaf =", p_wrong.is_leaf, ", grad_fn =", p_wrong.grad
 # we give each parameter its own rate, near the inverse of its curvature. `sgd_step` needs
 # no change for that: `lr * params.grad` works as well with a tensor of two rates.
 
-# %%
+# %% tags=["demo"]
 def rlc_loss(params):
     """The loss as a tensor, from a tensor params = [R, L]."""
     return torch.mean((torch.stack(rk4_charges(params[0], params[1])) - torch.as_tensor(Qhat)) ** 2)
@@ -910,7 +910,7 @@ assert abs(path[-1, 0] - TRUE_R) < 1e-2 and abs(path[-1, 1] - TRUE_L) < 1e-2, "t
 # `opt.step()` updates in place without recording (separate rates need separate tensors in
 # "parameter groups"). With one rate, plain SGD retraces `sgd_step` exactly:
 
-# %%
+# %% tags=["demo"]
 mine = torch.tensor(FIRST_GUESS, requires_grad=True)
 theirs = torch.tensor(FIRST_GUESS, requires_grad=True)
 opt = torch.optim.SGD([theirs], lr=3e-3)
@@ -923,7 +923,7 @@ for k in range(2):
     assert torch.allclose(mine, theirs, rtol=1e-12, atol=0), "torch.optim.SGD should retrace sgd_step"
 print("after 2 steps, sgd_step:", mine.detach().numpy(), "  torch.optim.SGD:", theirs.detach().numpy())
 
-# %%
+# %% tags=["demo"]
 R_grid, L_grid = np.meshgrid(np.linspace(0.3, 5.0, 60), np.linspace(3.0, 14.0, 60))
 loss_grid = loss_value(R_grid, L_grid)   # RK4 on whole arrays of R and L at once
 
@@ -946,7 +946,7 @@ plt.show()
 # The contours show the valley: steep across, nearly flat along. Move the sliders to feel
 # the landscape: the title shows the loss and the gradient that PyTorch computes there.
 
-# %%
+# %% tags=["demo"]
 def show_fit(R, L):
     gradient = torch_dloss(Qhat, R, L)
     fig, ax = plt.subplots(figsize=(7, 3.5))
@@ -970,7 +970,7 @@ display(widgets.VBox([widgets.HBox([R_slider, L_slider]),
 # nodes and is thousands deep, which is why the limit on recursion is raised here (in case
 # your topological sort is recursive). It gives PyTorch's gradient:
 
-# %%
+# %% tags=["demo"]
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 100_000))
 R_var, L_var = Var(8.0), Var(5.0)
 charges = rk4_charges(R_var, L_var)
@@ -984,7 +984,7 @@ assert np.allclose(by_var, by_torch, rtol=1e-10), "your Var and PyTorch should a
 # %% [markdown]
 # ## Checkpoint
 
-# %%
+# %% tags=["demo"]
 from jupyterquiz import display_quiz
 
 display_quiz([

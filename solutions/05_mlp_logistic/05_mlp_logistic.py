@@ -44,7 +44,7 @@ jax.config.update("jax_enable_x64", True)  # float64 by default: Part 3 shows wh
 # be a *pytree*: any nesting of dicts, lists and tuples with arrays at the leaves. The
 # gradient comes back with the same structure, one entry per leaf. For $z = xy$:
 
-# %%
+# %% tags=["demo"]
 def z(p):
     return p["x"] * p["y"]
 
@@ -114,7 +114,7 @@ probe_my_nn(myNN)
 # JAX has no hidden random state. A random function takes a **key** and always returns the
 # same numbers for the same key:
 
-# %%
+# %% tags=["demo"]
 key = jax.random.key(0)
 print(jax.random.normal(key, (3,)))
 print(jax.random.normal(key, (3,)), "<- the same key, the same numbers")
@@ -243,7 +243,7 @@ probe_sgd_step(sgd_step)
 # time it runs; every later call with the same shapes reuses the compiled code. Each step
 # draws a fresh batch with a fresh key.
 
-# %%
+# %% tags=["demo"]
 STEPS, LEARNING_RATE = 3000, 0.05
 step = jax.jit(sgd_step)
 
@@ -264,7 +264,7 @@ params_trained = params
 # running mean shows the trend. The noise in the targets has variance $0.1^2 = 0.01$: no
 # network can bring the mean squared error on fresh samples below that.
 
-# %%
+# %% tags=["demo"]
 running = np.convolve(losses, np.ones(50) / 50, mode="valid")
 fig, ax = plt.subplots(figsize=(7, 3.5))
 ax.semilogy(losses, alpha=0.3, label="loss of each batch")
@@ -274,7 +274,7 @@ ax.set(xlabel="iteration", ylabel="mean squared error", title="Training loss")
 ax.legend()
 plt.show()
 
-# %%
+# %% tags=["demo"]
 fig, ax = plt.subplots(figsize=(7, 4))
 ax.plot(xx, f(xx), lw=2, label="f(x)")
 ax.plot(xx, myNN(params_untrained, xx), color="gray", label="before training")
@@ -299,7 +299,7 @@ print(f"mean squared error against f on a grid: {grid_error:.4f}")
 # train side by side as one stack of arrays, with `jax.vmap`, in one compiled `lax.scan`
 # loop per depth.
 
-# %%
+# %% tags=["demo"]
 WIDTHS = (1, 2, 4, 8, 16, 32)
 DEPTHS = (1, 2)
 
@@ -356,13 +356,13 @@ for depth in DEPTHS:
 # The padding trick is itself checked: the padded net of width 4 must compute what `myNN`
 # computes with its four live units only.
 
-# %%
+# %% tags=["demo"]
 padded = jax.tree.map(lambda a: a[WIDTHS.index(4)], init_padded(np.random.default_rng(0), 1))
 live = {"W1": padded[0][0][:, :4], "b1": padded[0][1][:4], "W2": padded[1][0][:4], "b2": padded[1][1]}
 assert np.allclose(deep_nn(padded, xx), myNN(live, xx), rtol=1e-12)
 assert not padded[0][0][:, 4:].any() and not padded[1][0][4:].any()  # the other units are off
 
-# %%
+# %% tags=["demo"]
 def show_fit(width, depth):
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [3, 2]})
     ax1.plot(xx, f(xx), lw=2, label="f(x)")
@@ -472,7 +472,7 @@ probe_nll_loss(nll_loss)
 # `jax.grad` differentiates with respect to the first argument unless `argnums` says
 # otherwise; a tuple of argument numbers gives a tuple of gradients.
 
-# %%
+# %% tags=["demo"]
 W_key, b_key = jax.random.split(jax.random.key(10))
 W = jax.random.normal(W_key, (3,))
 b = jax.random.normal(b_key, ())
@@ -490,7 +490,7 @@ assert np.allclose(dW, dW_again) and np.allclose(db, db_again)
 #
 # $$\frac{\partial L}{\partial W} = X^\top (p - y), \qquad \frac{\partial L}{\partial b} = \sum_i (p_i - y_i).$$
 
-# %%
+# %% tags=["demo"]
 residual = predict(W, b, inputs) - targets
 print("closed form:", inputs.T @ residual, jnp.sum(residual))
 assert np.allclose(dW, inputs.T @ residual, rtol=1e-12)
@@ -545,7 +545,7 @@ probe_loss_and_grads(loss_and_grads)
 # %% [markdown]
 # A few hundred steps of the same gradient descent fit the four labels:
 
-# %%
+# %% tags=["demo"]
 fit_step = jax.jit(loss_and_grads)
 lr_params = {"W": W, "b": b}
 for i in range(300):
@@ -600,7 +600,7 @@ probe_central_difference(central_difference)
 # %% [markdown]
 # Check $\partial L / \partial b$ of the logistic loss at the parameters of Part 2:
 
-# %%
+# %% tags=["demo"]
 db_fd = central_difference(lambda b_: nll_loss(W, b_, inputs, targets), b, 1e-6)
 print(f"dL/db  JAX {float(db):.12f}   central difference {float(db_fd):.12f}   "
       f"relative difference {abs(db_fd - db) / abs(db):.1e}")
@@ -649,7 +649,7 @@ probe_directional_derivative(directional_derivative_fd)
 # The exact directional derivative comes from AD twice over: the gradient dotted with $v$
 # (reverse mode), and `jax.jvp` (forward mode).
 
-# %%
+# %% tags=["demo"]
 theta, unravel = ravel_pytree(params_trained)
 batch = make_batch(jax.random.key(11))
 loss_of_vector = jax.jit(lambda t: mse_loss(unravel(t), *batch))  # jit: compiled once, not op by op
@@ -673,7 +673,7 @@ assert np.isclose(by_grad, by_jvp, rtol=1e-12) and np.isclose(by_fd, by_grad, rt
 # otherwise. (Wrapping the function in `jax.jit` compiles each derivative once instead of
 # op by op; every extra order multiplies the work.)
 
-# %%
+# %% tags=["demo"]
 check_grads(jax.jit(lambda W, b: nll_loss(W, b, inputs, targets)), (W, b), order=2)
 print("check_grads passed for the logistic loss, up to second derivatives")
 
@@ -689,7 +689,7 @@ print("check_grads passed for the logistic loss, up to second derivatives")
 # The same directional check of the logistic loss in both precisions, against the exact
 # value:
 
-# %%
+# %% tags=["demo"]
 def in_dtype(tree, dtype):
     return jax.tree.map(lambda a: jnp.asarray(a, dtype), tree)
 
@@ -723,7 +723,7 @@ for dtype, name in ((jnp.float32, "float32"), (jnp.float64, "float64")):
 # for float32, $10^{-5}$ for float64), and a loose tolerance lets real bugs through. Here is
 # a sigmoid with a hand-written derivative rule that is 0.1 % too large, a typical slip:
 
-# %%
+# %% tags=["demo"]
 @jax.custom_jvp
 def sloppy_sigmoid(z):
     return 1 / (1 + jnp.exp(-z))
@@ -757,7 +757,7 @@ for dtype, name in ((jnp.float32, "float32"), (jnp.float64, "float64")):
 #
 # ## Checkpoint
 
-# %%
+# %% tags=["demo"]
 from jupyterquiz import display_quiz
 
 display_quiz([

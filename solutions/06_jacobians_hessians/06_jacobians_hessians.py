@@ -102,7 +102,7 @@ probe_jacobian_fg(jacobian_f)
 # forward and by reverse mode. Both should match your hand-derived matrix, and a central
 # difference (the helper `fd_jacobian` from the setup cell) should match to about 8 digits.
 
-# %%
+# %% tags=["demo"]
 def f_vec(v):
     x, y = v[0], v[1]
     return jnp.stack([x ** 2 * y, 5 * x + jnp.sin(y)])
@@ -150,7 +150,7 @@ assert np.allclose(J_fwd, jacobian_f(0.5, 0.5), rtol=1e-14), "JAX and jacobian_f
 # rectangle $0 \le r \le 1$, $0 \le \theta \le 2\pi$. JAX gives the Jacobian of that map;
 # its determinant should be $r$.
 
-# %%
+# %% tags=["demo"]
 def polar_to_cartesian(p):
     r, theta = p[0], p[1]
     return jnp.stack([r * jnp.cos(theta), r * jnp.sin(theta)])
@@ -176,7 +176,7 @@ assert np.allclose(jacobian_polar(p), fd_jacobian(polar_to_cartesian, p), rtol=1
 # Why $r$? Equal little rectangles $dr\,d\theta$ near the centre map to thin wedges, far out
 # to wide ones. Colour shows the area factor.
 
-# %%
+# %% tags=["demo"]
 r_edges, t_edges = np.linspace(0, 1, 9), np.linspace(0, 2 * np.pi, 25)
 R_grid, T_grid = np.meshgrid(r_edges, t_edges, indexing="ij")
 centres = jax.vmap(jax.vmap(area_factor))(jnp.asarray((R_grid[1:, 1:] + R_grid[:-1, :-1]) / 2),
@@ -197,7 +197,7 @@ plt.show()
 # outer variable is $\theta$ and the inner one $r$. Leaving out the area factor gives the
 # area of the rectangle, $2\pi$, instead.
 
-# %%
+# %% tags=["demo"]
 with_factor, _ = dblquad(lambda r, theta: float(area_factor(r, theta)), 0, 2 * np.pi, 0, 1)
 without_factor, _ = dblquad(lambda r, theta: 1.0, 0, 2 * np.pi, 0, 1)
 cartesian, _ = dblquad(lambda y, x: 1.0, -1, 1, lambda x: -np.sqrt(1 - x ** 2), lambda x: np.sqrt(1 - x ** 2))
@@ -224,7 +224,7 @@ assert np.isclose(with_factor, np.pi, rtol=1e-12) and np.isclose(cartesian, np.p
 # Each costs a small multiple of one evaluation of $f$, whatever $n$ and $m$ are. With a
 # unit vector, a JVP gives one column of $J$ and a VJP one row:
 
-# %%
+# %% tags=["demo"]
 e0 = jnp.array([1.0, 0.0])                      # unit change of input 0
 _, column0 = jax.jvp(f_vec, (v0,), (e0,))
 y0, pullback = jax.vjp(f_vec, v0)
@@ -238,7 +238,7 @@ assert np.allclose(column0, J_fwd[:, 0]) and np.allclose(row1, J_fwd[1, :])
 # difference along $v$ approximates it. And a JVP and a VJP describe the same matrix, so
 # for any $u$ and $v$, $u\cdot(Jv) = (uJ)\cdot v$.
 
-# %%
+# %% tags=["demo"]
 rng = np.random.default_rng(6)
 x_t, v_t, u_t = (jnp.asarray(rng.normal(size=2)) for _ in range(3))
 _, Jv = jax.jvp(f_vec, (x_t,), (v_t,))
@@ -324,7 +324,7 @@ probe_jac_from_vjp(jac_from_vjp)
 # that is only known at run time, so reverse mode has no fixed list of steps to record and
 # play back. Forward mode just carries tangents along as the loop runs.
 
-# %%
+# %% tags=["demo"]
 def settle(x):
     """Iterate y <- tanh(y / 2) + x while a counter is below 5: a loop JAX cannot reverse."""
     return jax.lax.while_loop(lambda c: c[0] < 5, lambda c: (c[0] + 1, jnp.tanh(c[1] / 2) + x), (0, x))[1]
@@ -357,7 +357,7 @@ except ValueError as err:
 # The compile time is the first call minus a run. `block_until_ready()` waits for the
 # result, since JAX returns before the computation has finished.
 
-# %%
+# %% tags=["demo"]
 HIDDEN = 64
 
 
@@ -393,7 +393,7 @@ for n, m in shapes:
     timings[n, m] = {"jacfwd": compile_and_run_time(jax.jacfwd(f_nm), x_n),
                      "jacrev": compile_and_run_time(jax.jacrev(f_nm), x_n)}
 
-# %%
+# %% tags=["demo"]
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
 for ax, vary in zip(axes[:2], ["n", "m"]):
     keys = [(s, FIXED) if vary == "n" else (FIXED, s) for s in SIZES]
@@ -448,7 +448,7 @@ display(Markdown("\n".join(rows)))
 # mode avoids the storage of reverse mode). Every order of the two modes gives the same
 # matrix.
 
-# %%
+# %% tags=["demo"]
 def wavy(x):
     """A scalar test function with coupled inputs."""
     return jnp.sum(jnp.sin(x) * jnp.roll(x, 1)) + 0.25 * (x @ x) ** 2
@@ -510,7 +510,7 @@ probe_hvp(hvp)
 # %% [markdown]
 # What it saves, for $n = 2000$: the full Hessian against one product (both compiled first).
 
-# %%
+# %% tags=["demo"]
 n_big = 2000
 x_big = jnp.asarray(np.random.default_rng(2).normal(size=n_big))
 v_big = jnp.asarray(np.random.default_rng(3).normal(size=n_big))
@@ -546,7 +546,7 @@ assert np.allclose(full(x_big, v_big), product(x_big, v_big), rtol=1e-9, atol=1e
 # $$\nabla f = \begin{pmatrix} -2(1 - x) - 400x(y - x^2) \\ 200(y - x^2) \end{pmatrix}, \qquad
 # H = \begin{pmatrix} 2 - 400y + 1200x^2 & -400x \\ -400x & 200 \end{pmatrix}.$$
 
-# %%
+# %% tags=["demo"]
 def rosenbrock(v):
     x, y = v[0], v[1]
     return (1 - x) ** 2 + 100 * (y - x ** 2) ** 2
@@ -573,7 +573,7 @@ print("Hessian at the minimum (1, 1):\n", rosen_hess(jnp.array([1.0, 1.0])))
 # SciPy counts how often it called each function. The trust-region methods use the
 # Hessian's curvature, so they need far fewer steps.
 
-# %%
+# %% tags=["demo"]
 x_start = np.array([-1.2, 1.0])
 f_np = lambda v: float(rosenbrock(v))
 grad_np = lambda v: np.asarray(rosen_grad(jnp.asarray(v)))
@@ -608,7 +608,7 @@ display(Markdown("\n".join(table)))
 # gradients it has seen. Near the minimum that approximation should resemble the exact
 # Hessian, to within a few per cent:
 
-# %%
+# %% tags=["demo"]
 bfgs = results["BFGS", "gradient"]
 print("inverse of BFGS's inverse-Hessian estimate:\n", np.linalg.inv(bfgs.hess_inv))
 print("exact Hessian at its end point:\n", hess_np(bfgs.x))
@@ -671,7 +671,7 @@ probe_newton(newton)
 # Pure Newton from $(-1.2, 1)$ reaches $(1, 1)$ to full precision within six steps, one
 # gradient and one Hessian per step. But look at the function values along the way:
 
-# %%
+# %% tags=["demo"]
 newton_path = np.asarray(newton(rosenbrock, x_start, 7), dtype=float)
 for k, point in enumerate(newton_path):
     print(f"step {k}: x = {point[0]:+.8f}, y = {point[1]:+.8f}, f = {rosenbrock(point):.3e}")
@@ -683,7 +683,7 @@ for k, point in enumerate(newton_path):
 # trust-exact limit them to where the model is trusted, which is why SciPy's versions never
 # go uphill. Explore: move the start and the damping and watch the path.
 
-# %%
+# %% tags=["demo"]
 xx, yy = np.meshgrid(np.linspace(-2, 2, 200), np.linspace(-1, 3, 200))
 levels = np.log10(1 + (1 - xx) ** 2 + 100 * (yy - xx ** 2) ** 2)
 
@@ -719,7 +719,7 @@ display(widgets.VBox([widgets.HBox([start_x, start_y, damping_slider]),
 #
 # ## Checkpoint
 
-# %%
+# %% tags=["demo"]
 from jupyterquiz import display_quiz
 
 display_quiz([
