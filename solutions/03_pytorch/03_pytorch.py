@@ -720,9 +720,10 @@ def rk4_charges(R, L):
     return charges
 
 
+# the measurements of notebook 2: the exact solution at R = 1, L = 10 plus noise of size 2
 measured = solve_ivp(lambda t, s: rlc_rhs(s[0], s[1], TRUE_R, TRUE_L), (0.0, 200.0), [0.0, 0.0],
-                     t_eval=TIMES, rtol=1e-10, atol=1e-10)
-Qhat = measured.y[1]
+                     t_eval=TIMES, method="DOP853", rtol=1e-10, atol=1e-10)
+Qhat = measured.y[1] + np.random.default_rng(2024).normal(0.0, 2.0, TIMES.size)
 
 
 def loss_value(R, L):
@@ -734,11 +735,12 @@ def loss_value(R, L):
 fig, ax = plt.subplots(figsize=(7, 3.5))
 ax.plot(TIMES, Qhat, "k.", ms=3, label="measured $\\hat Q$ (R = 1, L = 10)")
 ax.plot(TIMES, rk4_charges(TRUE_R, TRUE_L), label="RK4 at R = 1, L = 10")
-ax.plot(TIMES, rk4_charges(4.0, 6.0), label="RK4 at a first guess R = 4, L = 6")
+ax.plot(TIMES, rk4_charges(3.0, 6.0), label="RK4 at a first guess R = 3, L = 6")
 ax.set(xlabel="t", ylabel="Q(t)", title="The RLC circuit: data and model")
 ax.legend(fontsize=8)
 plt.show()
-print(f"loss at the truth: {loss_value(TRUE_R, TRUE_L):.2e} (RK4 error only), at the guess: {loss_value(4.0, 6.0):.1f}")
+print(f"loss at the truth: {loss_value(TRUE_R, TRUE_L):.2f} (about the noise variance, 4), "
+      f"at the guess: {loss_value(3.0, 6.0):.1f}")
 
 # %% [markdown]
 # ### Exercise `torch_dloss`
@@ -899,11 +901,12 @@ def fit(params0, lr, steps):
     return torch.stack(path).numpy(), np.array(losses)
 
 
-FIRST_GUESS = [4.0, 6.0]
+FIRST_GUESS = [3.0, 6.0]  # notebook 2's starting guess
 RATES = torch.tensor([3e-3, 5e-2])  # one learning rate for R, one for L
 path, losses = fit(FIRST_GUESS, RATES, 15)
 print(f"after {len(losses)} steps: R = {path[-1, 0]:.5f}, L = {path[-1, 1]:.5f}, loss = {losses[-1]:.3g}")
-assert abs(path[-1, 0] - TRUE_R) < 1e-2 and abs(path[-1, 1] - TRUE_L) < 1e-2, "the fit should reach R = 1, L = 10"
+# the noise moves the best fit a little away from the truth: to about R = 1.003, L = 9.95
+assert abs(path[-1, 0] - TRUE_R) < 0.02 and abs(path[-1, 1] - TRUE_L) < 0.1, "the fit should get close to R = 1, L = 10"
 
 # %% [markdown]
 # `torch.optim` packages the same loop: `opt.zero_grad()` clears the gradients and
