@@ -52,6 +52,16 @@ def outcome(entry):
     raise MalformedResult("expected an 'ok' or 'error' entry")
 
 
+def entries(results, key: str, n: int) -> list:
+    """The list of n per-point entries recorded under `key`."""
+    if type(results) is not dict or key not in results:
+        raise MalformedResult(f"no result for {key!r}")
+    found = results[key]
+    if type(found) is not list or len(found) != n:
+        raise MalformedResult(f"expected {n} results for {key!r}")
+    return found
+
+
 def unexpected_type(value) -> str | None:
     if type(value) is dict and "unexpected_type" in value:
         return str(value["unexpected_type"])[:60]

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..probes import dual_numbers as probes
 from . import MalformedResult, TestSpec, Verdict
-from .compare import close, first_failures, fmt, numbers, outcome, unexpected_type
+from .compare import close, entries, first_failures, fmt, numbers, outcome, unexpected_type
 
 RTOL, ATOL = 1e-8, 1e-10
 ANSWER = ("dual_class",)
@@ -21,14 +21,6 @@ TESTS = {
     "test_derivative_helper": TestSpec("dual_numbers.derivative", ("derivative_helper", "dual_class")),
 }
 
-
-def _entries(results, key, n):
-    if type(results) is not dict or key not in results:
-        raise MalformedResult(f"no result for {key!r}")
-    entries = results[key]
-    if type(entries) is not list or len(entries) != n:
-        raise MalformedResult(f"expected {n} results for {key!r}")
-    return entries
 
 
 def _point(case, data, i) -> str:
@@ -47,7 +39,7 @@ def check_group(group: str, results, seed: int) -> Verdict:
     for case, data in zip(probes.GROUPS[group], probes.inputs(group, seed)):
         want_v, want_d = reference_case(case, data)
         hint = f": check {case.hint}" if case.hint else ""
-        for i, entry in enumerate(_entries(results, case.label, probes.POINTS)):
+        for i, entry in enumerate(entries(results, case.label, probes.POINTS)):
             status, got = outcome(entry)
             where = f"{case.label} with {_point(case, data, i)}"
             if status == "error":
@@ -103,7 +95,7 @@ def check_derivative(results, seed: int) -> Verdict:
     failures = []
     for label, xs in probes.derivative_inputs(seed).items():
         _, want = reference_derivative(probes.DERIVATIVE_CASES[label][0], xs)
-        for x, w, entry in zip(xs, want, _entries(results, label, len(xs))):
+        for x, w, entry in zip(xs, want, entries(results, label, len(xs))):
             status, got = outcome(entry)
             if status == "error":
                 failures.append(f"derivative(f, {x:.6g}) for f(x) = {label} raised {got}")

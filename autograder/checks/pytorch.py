@@ -6,7 +6,7 @@ import numpy as np
 
 from ..probes import pytorch as probes
 from . import MalformedResult, TestSpec, Verdict
-from .compare import close, first_failures, fmt, numbers, outcome, unexpected_type
+from .compare import close, entries, first_failures, fmt, numbers, outcome, unexpected_type
 
 RTOL, ATOL = 1e-8, 1e-10
 DLOSS_RTOL = 1e-8
@@ -23,14 +23,6 @@ TESTS = {
 }
 
 
-def _entries(results, key, n):
-    if type(results) is not dict or key not in results:
-        raise MalformedResult(f"no result for {key!r}")
-    entries = results[key]
-    if type(entries) is not list or len(entries) != n:
-        raise MalformedResult(f"expected {n} results for {key!r}")
-    return entries
-
 
 def _point(case, data, i) -> str:
     where = f"x = Var({data['a'][i]:.6g}), y = Var({data['b'][i]:.6g})"
@@ -46,7 +38,7 @@ def check_group(group: str, results, seed: int) -> Verdict:
     for case, data in zip(probes.GROUPS[group], probes.inputs(group, seed)):
         want_v, want_dx, want_dy = reference_case(case, data)
         hint = f": check {case.hint}" if case.hint else ""
-        for i, entry in enumerate(_entries(results, case.label, probes.POINTS)):
+        for i, entry in enumerate(entries(results, case.label, probes.POINTS)):
             status, got = outcome(entry)
             where = f"{case.label} with {_point(case, data, i)}"
             if status == "error":

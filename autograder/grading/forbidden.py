@@ -20,7 +20,7 @@ _RUNS_CODE = {"exec", "eval", "compile", "run_cell", "run_line_magic"}
 _IMPORT_LINE = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w., ]+))", re.M)
 
 
-def _to_python(source: str) -> str:
+def to_python(source: str) -> str:
     """IPython syntax (magics, !shell) turned into plain Python, as the kernel would run it."""
     try:
         from IPython.core.inputtransformer2 import TransformerManager
@@ -42,7 +42,7 @@ def module_aliases(sources: list[str], forbidden=course.FORBIDDEN_MODULES) -> di
     names: dict[str, str] = {}
     for src in sources:
         try:
-            tree = ast.parse(_to_python(src))
+            tree = ast.parse(to_python(src))
         except SyntaxError:
             continue
         for node in ast.walk(tree):
@@ -57,7 +57,7 @@ def module_aliases(sources: list[str], forbidden=course.FORBIDDEN_MODULES) -> di
 
 def forbidden_uses(source: str, other_sources: list[str] = (), forbidden=course.FORBIDDEN_MODULES) -> list[str]:
     """Sorted forbidden module names (or aliases) that an answer cell uses."""
-    code = _to_python(source)
+    code = to_python(source)
     found: set[str] = set()
     try:
         tree = ast.parse(code)

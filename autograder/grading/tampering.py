@@ -13,18 +13,11 @@ import re
 import tokenize
 
 from ..probes import MIME, SEED_ENV
+from .forbidden import to_python
 
 _SUSPECT_TEXT = re.compile(
     r"^\s*autograder(\.[\w.]*)?\s*$|autograder\.(probes|checks|grading|reference)|"
     + re.escape(SEED_ENV) + "|" + re.escape(MIME))
-
-
-def _python(source: str) -> str:
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-        return TransformerManager().transform_cell(source)
-    except Exception:  # noqa: BLE001
-        return source
 
 
 def _literal(token: str) -> str:
@@ -37,7 +30,7 @@ def _literal(token: str) -> str:
 
 def tampering_reasons(source: str) -> list[str]:
     """What in this cell names the grader (empty if nothing)."""
-    code = _python(source)
+    code = to_python(source)
     found = []
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))

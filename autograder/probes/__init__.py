@@ -37,6 +37,27 @@ def rng_for(seed: int, probe: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(probe.encode())])
 
 
+def draw_values(rng: np.random.Generator, domain: str, n: int) -> np.ndarray:
+    """n input values from a domain: "positive" [0.3, 3], "moderate" [0.5, 1.2],
+    "small" +-[0.3, 1], or "any" +-[0.4, 3] (kept away from 0, where 1/x and log misbehave)."""
+    if domain == "positive":
+        return rng.uniform(0.3, 3.0, n)
+    if domain == "moderate":
+        return rng.uniform(0.5, 1.2, n)
+    if domain == "small":
+        return rng.uniform(0.3, 1.0, n) * rng.choice([-1.0, 1.0], n)
+    return rng.uniform(0.4, 3.0, n) * rng.choice([-1.0, 1.0], n)
+
+
+def draw_const(rng: np.random.Generator, kind: str):
+    """A constant operand: "int" (a small nonzero int), "positive" (a float > 0), or a float."""
+    if kind == "int":
+        return int(rng.choice([-3, -2, 2, 3, 5]))
+    if kind == "positive":
+        return float(rng.uniform(0.5, 3.0))
+    return float(np.round(rng.uniform(0.5, 3.0) * rng.choice([-1.0, 1.0]), 3))
+
+
 def describe_error(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}"
     return text if len(text) <= MAX_ERROR_TEXT else text[:MAX_ERROR_TEXT] + "..."

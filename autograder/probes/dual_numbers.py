@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import attempt, plain, report, rng_for, seed_and_mode
+from . import attempt, draw_const, draw_values, plain, report, rng_for, seed_and_mode
 
 POINTS = 6  # random input points per case
 
@@ -96,33 +96,16 @@ GROUPS: dict[str, list[Case]] = {
 }
 
 
-def _draw_values(rng, domain, n):
-    if domain == "positive":
-        return rng.uniform(0.3, 3.0, n)
-    if domain == "moderate":
-        return rng.uniform(0.5, 1.2, n)
-    mag = rng.uniform(0.4, 3.0, n)
-    return mag * rng.choice([-1.0, 1.0], n)
-
-
-def _draw_const(rng, kind):
-    if kind == "int":
-        return int(rng.choice([-3, -2, 2, 3, 5]))
-    if kind == "positive":
-        return float(rng.uniform(0.5, 3.0))
-    return float(np.round(rng.uniform(0.5, 3.0) * rng.choice([-1.0, 1.0]), 3))
-
-
 def inputs(group: str, seed: int) -> list[dict]:
     """For each case of a group: arrays a, da, b, db and the constant value c."""
     rng = rng_for(seed, f"dual_numbers.{group}")
     cases = []
     for case in GROUPS[group]:
-        a = _draw_values(rng, case.domain, POINTS)
-        b = _draw_values(rng, case.domain, POINTS)
+        a = draw_values(rng, case.domain, POINTS)
+        b = draw_values(rng, case.domain, POINTS)
         da = rng.uniform(0.3, 2.0, POINTS) * rng.choice([-1.0, 1.0], POINTS)
         db = rng.uniform(0.3, 2.0, POINTS) * rng.choice([-1.0, 1.0], POINTS)
-        c = _draw_const(rng, case.const) if case.const else 2.0
+        c = draw_const(rng, case.const) if case.const else 2.0
         cases.append({"a": a, "da": da, "b": b, "db": db, "c": c})
     return cases
 
@@ -213,7 +196,7 @@ DERIVATIVE_CASES = {
 
 def derivative_inputs(seed: int) -> dict[str, np.ndarray]:
     rng = rng_for(seed, "dual_numbers.derivative")
-    return {label: _draw_values(rng, domain, 4) for label, (_, domain) in DERIVATIVE_CASES.items()}
+    return {label: draw_values(rng, domain, 4) for label, (_, domain) in DERIVATIVE_CASES.items()}
 
 
 def run_derivative(derivative, seed: int) -> dict:

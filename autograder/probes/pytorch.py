@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import attempt, report, rng_for, seed_and_mode
+from . import attempt, draw_const, draw_values, report, rng_for, seed_and_mode
 
 POINTS = 5  # random input points per Var case
 
@@ -165,32 +165,14 @@ GROUPS: dict[str, list[Case]] = {
 }
 
 
-def _draw_values(rng, domain, n):
-    if domain == "positive":
-        return rng.uniform(0.3, 3.0, n)
-    if domain == "moderate":
-        return rng.uniform(0.5, 1.2, n)
-    if domain == "small":
-        return rng.uniform(0.3, 1.0, n) * rng.choice([-1.0, 1.0], n)
-    return rng.uniform(0.4, 3.0, n) * rng.choice([-1.0, 1.0], n)
-
-
-def _draw_const(rng, kind):
-    if kind == "int":
-        return int(rng.choice([-3, -2, 2, 3, 5]))
-    if kind == "positive":
-        return float(rng.uniform(0.5, 3.0))
-    return float(np.round(rng.uniform(0.5, 3.0) * rng.choice([-1.0, 1.0]), 3))
-
-
 def inputs(group: str, seed: int) -> list[dict]:
     """For each case of a group: arrays a (x) and b (y) of input values, and the constant c."""
     rng = rng_for(seed, f"pytorch.{group}")
     cases = []
     for case in GROUPS[group]:
-        a = _draw_values(rng, case.domain, POINTS)
-        b = _draw_values(rng, case.domain, POINTS)
-        c = _draw_const(rng, case.const) if case.const else 2.0
+        a = draw_values(rng, case.domain, POINTS)
+        b = draw_values(rng, case.domain, POINTS)
+        c = draw_const(rng, case.const) if case.const else 2.0
         cases.append({"a": a, "b": b, "c": c})
     return cases
 
