@@ -137,8 +137,8 @@ def loss(R, L, Qhat, step=rk4_step, substeps=1):
 
 
 # %% [markdown]
-# At the true parameters, RK4 with this step already lies within about 0.01 of SciPy's
-# accurate solution, far below the noise:
+# At the true parameters, RK4 with this step already lies within a few thousandths of
+# SciPy's accurate solution, far below the noise:
 
 # %% tags=["demo"]
 print(f"max |RK4 - solve_ivp| at the true parameters: {np.max(np.abs(charge(TRUE_R, TRUE_L) - _exact.y[1])):.3f}")
@@ -149,8 +149,8 @@ print(f"loss at R = 3, L = 6:        {loss(3.0, 6.0, Qhat):.1f}")
 # ## Part 2. Recap: gradient descent with finite differences
 #
 # Gradient descent walks downhill: $p \leftarrow p - \alpha\,\nabla\text{loss}(p)$ with
-# $p = (R, L)$. The previous notebook estimated each partial derivative with a forward
-# difference, *ahead minus here*:
+# $p = (R, L)$. The forward difference of notebook 1, *ahead minus here*, applied to one
+# parameter at a time, estimates each partial derivative:
 #
 # $$\frac{\partial\,\text{loss}}{\partial R} \approx \frac{\text{loss}(R + h, L) - \text{loss}(R, L)}{h}.$$
 #
@@ -173,10 +173,12 @@ def gradient_descent(grad, p0, alpha, n_iter):
 
 
 P0 = np.array([3.0, 6.0])  # the starting guess (R, L)
-ALPHA, N_ITER = 5e-3, 60
+ALPHA, N_ITER = 4e-3, 60   # learning rate (below the stability limit, see Part 7) and steps
+t0 = time.perf_counter()
 path_fd = gradient_descent(lambda p: fd_gradient(Qhat, p[0], p[1]), P0, ALPHA, N_ITER)
+seconds_fd = time.perf_counter() - t0
 print(f"finite-difference descent: (R, L) = ({path_fd[-1, 0]:.4f}, {path_fd[-1, 1]:.4f}) "
-      f"after {N_ITER} steps, loss {loss(*path_fd[-1], Qhat):.3f}")
+      f"after {N_ITER} steps, loss {loss(*path_fd[-1], Qhat):.3f}, {seconds_fd:.1f} s")
 
 # %% [markdown]
 # ### The step $h$ and the learning rate $\alpha$ do different jobs
@@ -199,7 +201,7 @@ for h in [1e-3, 1e-5, 1e-7]:
     g = fd_gradient(Qhat, *P0, h=h)
     print(f"h = {h:.0e}: gradient at the start = [{g[0]:.6f}, {g[1]:.6f}]")
 
-alphas = np.array([1e-3, 5e-3, 1e-2])
+alphas = np.array([1e-3, ALPHA, 1e-2])
 paths = gradient_descent(lambda p: fd_gradient(Qhat, p[0], p[1]), np.tile(P0[:, None], (1, 3)), alphas, 30)
 fig, ax = plt.subplots(figsize=(6, 3.5))
 for j, a in enumerate(alphas):
@@ -211,8 +213,9 @@ plt.show()
 # %% [markdown]
 # ## Part 3. Dual numbers through a solver
 #
-# `solve_ivp` hands its work to compiled code that only accepts floats, so it cannot carry
-# dual numbers. Our solvers are written in Python with `+ - * /` only, so they can.
+# `solve_ivp` converts the initial state, and every slope it is given, to an array of
+# floats (and chooses its steps from those values), so dual numbers cannot pass through it.
+# Our solvers are written in Python with `+ - * /` only, so they can.
 #
 # Here is a complete `Dual` class (you wrote one in notebook 1). It is written so that the
 # derivative part may be a float **or a NumPy array**; we need the array case in Part 6.
@@ -298,9 +301,10 @@ def values_and_derivatives(duals):
 
 
 # %% [markdown]
-# Three Euler steps with $R$ as a dual number. Each state is a NumPy array of two duals:
-# $[Q', Q]$ and their derivatives with respect to $R$. After the first step the derivatives
-# are still 0, because no current has flowed through the resistor yet.
+# Three Euler steps with $R$ as a dual number ($L$ stays a plain float: a constant). Each
+# state is a NumPy array of two duals: $[Q', Q]$ and their derivatives with respect to $R$.
+# After the first step the derivatives are still 0, because no current had flowed through
+# the resistor yet; $Q$ feels $R$ one step later than $Q'$ does.
 
 # %% tags=["demo"]
 R = Dual(1.5, 1.0)
@@ -322,16 +326,17 @@ for n in range(3):
 #   $R$ is**, so its derivative is 0 as well: `Dual(0, 0)`, twice.
 #
 # Seeding the initial state with `Dual(0, 1)` is a classic mistake. It claims that raising
-# $R$ also raises the starting charge, so every later $dQ/dR$ carries a spurious extra
-# response to that imaginary kick. The first entry gives it away: $Q(0) = 0$ for every $R$,
-# so $dQ(0)/dR$ must be 0.
+# $R$ also raises the starting current and charge, so every later $dQ/dR$ carries a
+# spurious extra response to that imaginary kick. The first entry gives it away:
+# $Q(0) = 0$ for every $R$, so $dQ(0)/dR$ must be 0.
 
 # %% [markdown]
 # ### Exercise `seeding`
 #
-# Write `seed_inputs(R, L, wrt)`. It returns `(R_dual, L_dual, state0)`, all made of `Dual`s,
-# ready for one simulation that differentiates with respect to `wrt`, which is `"R"` or
-# `"L"`. `state0` is a NumPy array of two duals, $[Q'(0), Q(0)]$.
+# Write `seed_inputs(R, L, wrt)`. It returns the tuple `(R_dual, L_dual, state0)`, ready for
+# one simulation that differentiates with respect to `wrt`, which is `"R"` or `"L"`:
+# `R_dual` and `L_dual` are `Dual`s whose derivative is `1.0` or `0.0`, and `state0` is a
+# NumPy array of two `Dual`s, $[Q'(0), Q(0)]$.
 
 # %% answer="seeding"
 def seed_inputs(R, L, wrt):
@@ -410,8 +415,8 @@ print(f"dloss/dR: right seeding {2 * np.mean((Q - Qhat) * dQdR):.4f}, "
 # ### Exercise `dual_charge`
 #
 # Write `dual_charge(R, L, wrt)`. It runs **one** RK4 simulation on dual numbers, seeded with
-# your `seed_inputs`, and returns two float arrays of length 200: the charge $Q(t_i)$ and its
-# derivative $dQ(t_i)/d\,$`wrt`, at every time including $t = 0$.
+# your `seed_inputs`, and returns a tuple of two float NumPy arrays of shape `(200,)`: the
+# charge $Q(t_i)$ and its derivative $dQ(t_i)/d\,$`wrt`, at every time including $t = 0$.
 #
 # Use `simulate(rk4_step, ...)` from Part 1 and `values_and_derivatives` from Part 3.
 
@@ -452,7 +457,8 @@ probe_dual_charge(dual_charge)
 # $$\frac{\partial\,\text{loss}}{\partial R} = \frac{2}{200}\sum_{i=0}^{199}\big(Q(t_i) - \hat Q_i\big)\,\frac{\partial Q(t_i)}{\partial R},$$
 #
 # and the same with $L$. Write `dloss(Qhat, R, L)`, returning the float NumPy array
-# `[dloss/dR, dloss/dL]` for the loss of Part 1 (RK4, all 200 times, the mean over all 200).
+# `[dloss/dR, dloss/dL]` (shape `(2,)`) for the loss of Part 1 (RK4, all 200 times, the mean
+# over all 200).
 #
 # The derivatives must come from dual numbers (your `dual_charge` is the natural start), not
 # from finite differences. Do not import JAX, PyTorch, autograd, TensorFlow or SymPy in this
@@ -491,9 +497,11 @@ probe_dloss(dloss)
 # %% [markdown]
 # ### A second opinion: JAX
 #
-# Central differences agree to 9 or 10 digits at best. For all 16, we differentiate the same
-# RK4 loss with JAX in float64 (notebook 4 explains `jax.grad` and `lax.scan`; here it is
-# just a trusted reference).
+# Central differences agree with `dloss` to 9 or 10 digits at best (round-off, notebook 1).
+# For a check to rounding, we differentiate the same RK4 loss with JAX in float64
+# (notebook 4 explains `jax.grad` and `lax.scan`; here it is just a trusted reference). The
+# last two columns give the largest relative gap of JAX and of central differences
+# (step $10^{-5}$) to your dual numbers.
 
 # %% tags=["demo"]
 import jax
@@ -518,13 +526,21 @@ def jax_loss(R, L, Qhat):
 
 jax_dloss = jax.jit(jax.grad(jax_loss, argnums=(0, 1)))
 
-print(f"{'(R, L)':<12}{'dual numbers':>40}{'JAX':>40}{'rel. diff':>11}")
+def relative_gap(a, b):
+    return np.max(np.abs(a - b) / np.abs(b))
+
+
+h = 1e-5
+print(f"{'(R, L)':<13}{'dual numbers':<35}{'JAX':<35}{'JAX gap':>8}{'c.d. gap':>10}")
 for R0, L0 in [(1.5, 8.0), (0.7, 14.0), (2.5, 5.5)]:
     by_dual = dloss(Qhat, R0, L0)
     by_jax = np.array(jax_dloss(R0, L0, Qhat))
-    rel = np.max(np.abs(by_dual - by_jax)) / np.max(np.abs(by_jax))
-    assert rel < 1e-10, f"dual numbers and JAX disagree at {(R0, L0)}"
-    print(f"{str((R0, L0)):<12}{str(by_dual):>40}{str(by_jax):>40}{rel:>11.1e}")
+    by_fd = np.array([(loss(R0 + h, L0, Qhat) - loss(R0 - h, L0, Qhat)) / (2 * h),
+                      (loss(R0, L0 + h, Qhat) - loss(R0, L0 - h, Qhat)) / (2 * h)])
+    assert relative_gap(by_jax, by_dual) < 1e-10, f"dual numbers and JAX disagree at {(R0, L0)}"
+    print(f"{str((R0, L0)):<13}{np.array2string(by_dual, precision=10):<35}"
+          f"{np.array2string(by_jax, precision=10):<35}{relative_gap(by_jax, by_dual):>8.0e}"
+          f"{relative_gap(by_fd, by_dual):>10.0e}")
 
 # %% [markdown]
 # ### Gradient descent with the exact gradient
@@ -536,19 +552,21 @@ t0 = time.perf_counter()
 path_ad = gradient_descent(lambda p: dloss(Qhat, p[0], p[1]), P0, ALPHA, N_ITER)
 seconds_ad = time.perf_counter() - t0
 print(f"dual-number descent: (R, L) = ({path_ad[-1, 0]:.4f}, {path_ad[-1, 1]:.4f}), "
-      f"loss {loss(*path_ad[-1], Qhat):.3f}, {seconds_ad:.1f} s")
+      f"loss {loss(*path_ad[-1], Qhat):.3f}, {seconds_ad:.1f} s (finite differences: {seconds_fd:.1f} s)")
 print(f"largest gap to the finite-difference path: {np.max(np.abs(path_ad - path_fd)):.1e}")
 
 # %% [markdown]
 # Here the two paths agree to about six digits: a well-chosen forward difference is accurate
 # enough for gradient descent on a smooth two-parameter problem. What dual numbers add is
 # **certainty**: no $h$ to tune, and a gradient that is right to rounding wherever you
-# evaluate it. In pure Python a dual-number simulation is also several times slower than a
-# float one; compiled AD (JAX, notebook 4) removes that cost.
+# evaluate it. The price, in pure Python, is speed: a dual-number simulation is a few times
+# slower than a float one, so the dual-number descent takes longer although it needs two
+# simulations per step instead of three (compare the two timings above). Compiled AD (JAX,
+# notebook 4) removes that cost.
 #
-# The fit lands near $(1, 10)$, not exactly on it. The data are noisy, so the best fit is
-# whatever explains *these* measurements best, and 60 steps have not quite crept to the end
-# of the loss valley (Part 7 shows why).
+# The fit lands near $(1, 10)$, not exactly on it, for two reasons. The data are noisy, so
+# the best fit is whatever explains *these* measurements best: about $(1.003, 9.95)$. And 60
+# steps have not quite crept to the end of the loss valley (Part 7 shows why).
 #
 # ## Part 5. AD differentiates the solver, not the ODE
 #
@@ -741,7 +759,8 @@ print("speed-up of one vector simulation over k scalar ones:",
 
 # %% [markdown]
 # The scalar cost grows in proportion to $k$; the vector cost grows much more slowly, since
-# the values are computed once and each derivative array is handled in one NumPy call.
+# the values are computed once and each derivative array is handled in one NumPy call. (For
+# $k = 1$ the vector version is slower: it pays for the arrays and saves nothing.)
 # Either way, forward mode still does work proportional to the number of inputs in its
 # derivative arrays. For thousands of inputs and one loss, reverse mode (next notebook) is
 # cheaper, because its cost is proportional to the number of *outputs*.
@@ -786,11 +805,30 @@ step_slider = widgets.IntSlider(value=0, min=0, max=N_ITER, step=1, description=
 display(widgets.VBox([step_slider, widgets.interactive_output(show_descent, {"iteration": step_slider})]))
 
 # %% [markdown]
-# The valley is narrow in $R$ and long in $L$: the loss is about 20 times more curved
-# across it than along it. That is why the descent first drops quickly onto the valley floor
-# and then creeps along it, and why a larger $\alpha$ bounces from wall to wall.
-# The magenta cross marks where a fit with Euler's method would end up: the best parameters
-# of the wrong model.
+# The valley is narrow in $R$ and long in $L$. The magenta cross marks where a fit with
+# Euler's method would end up: the best parameters of the wrong model.
+#
+# How much narrower? The curvatures of the loss are the eigenvalues of its Hessian, the
+# matrix of second derivatives. Central differences of the exact gradient `dloss` give it:
+
+# %% tags=["demo"]
+h = 1e-4
+hessian = np.array([(dloss(Qhat, TRUE_R + h * e[0], TRUE_L + h * e[1])
+                     - dloss(Qhat, TRUE_R - h * e[0], TRUE_L - h * e[1])) / (2 * h) for e in np.eye(2)])
+assert np.isclose(hessian[0, 1], hessian[1, 0], rtol=1e-4), "a Hessian is symmetric"
+along, across = np.linalg.eigvalsh(hessian)
+print(f"Hessian of the loss at (R, L) = (1, 10): [[{hessian[0, 0]:.1f}, {hessian[0, 1]:.2f}], "
+      f"[{hessian[1, 0]:.2f}, {hessian[1, 1]:.2f}]]")
+print(f"curvature across the valley {across:.1f}, along it {along:.2f}: ratio {across / along:.0f}")
+print(f"largest stable learning rate 2 / {across:.0f} = {2 / across:.1e}")
+
+# %% [markdown]
+# The loss is about 25 times more curved across the valley than along it. That is why the
+# descent first drops quickly onto the valley floor and then creeps along it. The curvature
+# also limits $\alpha$: near the minimum, a step along a direction of curvature $\lambda$
+# multiplies the distance to the floor by $1 - \alpha\lambda$. Once $\alpha\lambda > 2$ that
+# factor is below $-1$, and the descent bounces from wall to wall with growing amplitude. Our
+# $\alpha = 4\times10^{-3}$ is just below the limit; $10^{-2}$ in Part 2 is far above it.
 #
 # ### The fit and the loss
 

@@ -37,7 +37,7 @@ from scipy.integrate import solve_ivp
 import jax
 import jax.numpy as jnp
 
-jax.config.update("jax_enable_x64", True)  # float64, so that every comparison below is to ~1e-15
+jax.config.update("jax_enable_x64", True)  # JAX defaults to float32; the comparisons below need float64
 
 
 def central_difference(f, x, h=1e-6):
@@ -191,7 +191,7 @@ for n, dn in [(1, d1), (2, d2), (3, d3)]:
     ax.plot(xs, by_jax, label=f"derivative {n} (jax.grad applied {n} times)")
     ax.plot(xs[::25], closed[n][::25], "k.", ms=4)
 ax.plot([], [], "k.", label="closed forms")
-ax.set(xlabel="x", title="tanh and its derivatives")
+ax.set(xlabel="x", ylabel="value", title="tanh and its derivatives")
 ax.legend(fontsize=8)
 plt.show()
 
@@ -267,8 +267,9 @@ print("  result", scaled_norm(jnp.array([1.0, 2.0, 2.0]), 1.0))
 
 # %% [markdown]
 # The print ran at the first call and at the new shape, not in between: Python ran only
-# while JAX traced. What JAX recorded is readable with `jax.make_jaxpr` (it traces too, so
-# the print appears once more):
+# while JAX traced. A new *value* of the same shape (here `a = 0.5`) reuses the trace; a new
+# shape or dtype traces again. What JAX recorded is readable with `jax.make_jaxpr`. It
+# needs a trace too, but it reuses the one from the first call, so no print appears:
 
 # %% tags=["demo"]
 print(jax.make_jaxpr(scaled_norm)(jnp.array([3.0, 4.0]), 2.0))
@@ -284,7 +285,7 @@ print(jax.make_jaxpr(scaled_norm)(jnp.array([3.0, 4.0]), 2.0))
 # The model of notebooks 2 and 3, now in `jnp`: $L\,Q'' + R\,Q' + Q/C = E$ with the state
 # $s = [Q', Q]$ starting at $[0, 0]$, one classic RK4 step between two of the 200 observation
 # times, and the same measurements (SciPy's solution at $R = 1$, $L = 10$ plus noise of
-# standard deviation 2).
+# standard deviation 2, drawn with the same seed).
 
 # %% readonly="rlc_model"
 C = 2.0                              # capacitance (known)
@@ -319,7 +320,7 @@ Qhat = Q_exact + np.random.default_rng(2024).normal(0.0, 2.0, TIMES.size)  # the
 #
 # Here is the obvious way to simulate: a Python loop of RK4 steps. Jitted, it is traced into
 # one long jaxpr, and XLA must compile every copy of the step. We measure the compile cost
-# as the time of the first call minus the time of a later one.
+# (tracing included) as the time of the first call minus the time of a later one.
 
 # %% tags=["demo"]
 def charges_python_loop(R, L, n_steps):
@@ -345,7 +346,7 @@ def first_and_later_call(fn, *args, repeats=5):
     return first, min(later)
 
 
-LOOP_STEPS = (2, 4, 6, 8)
+LOOP_STEPS = (2, 4, 6)
 jitted_loop = jax.jit(charges_python_loop, static_argnums=2)  # n_steps is static: one compile per value
 loop_compile, loop_size = [], []
 for n in LOOP_STEPS:
@@ -360,9 +361,9 @@ print(f"each step adds {per_step:.0f} operations: 199 steps would make "
 
 # %% [markdown]
 # The jaxpr grows in proportion to the number of steps, and the compile time grows with it.
-# We stop at 8 steps: all 199 would take minutes, far longer than the
-# rest of this notebook. That is the mistake of the older course material this one grew
-# from: a `jit` around a Python-loop RK4, whose first call compiles for minutes.
+# We stop at 6 steps: all 199 would take minutes, far longer than the rest of this
+# notebook. A `jit` around a Python-loop RK4 is a common mistake: the first call compiles
+# for minutes before a single step runs.
 #
 # ### `lax.scan`: a loop that is traced once
 #
@@ -448,8 +449,9 @@ assert np.max(np.abs(Q - Q_exact)) < 0.2, (
     f"the largest gap is {np.max(np.abs(Q - Q_exact)):.3g}: one rk4_step per interval, output state[1]")
 jaxpr_text = str(jax.make_jaxpr(charges)(1.0, 10.0))
 assert "scan" in jaxpr_text and jaxpr_text.count("\n") < 300, (
-    f"charges is traced into {jaxpr_text.count(chr(10))} lines of jaxpr without a scan: use jax.lax.scan, "
-    "not a Python loop")
+    f"charges is traced into {jaxpr_text.count(chr(10))} lines of jaxpr"
+    + (" with a scan, but far more than one RK4 step needs: is part of the loop still in Python?"
+       if "scan" in jaxpr_text else " without a scan: use jax.lax.scan, not a Python loop"))
 got = np.asarray(dloss_jax(Qhat, 1.5, 8.0))
 charges_jit = jax.jit(charges)  # one compile for the four simulations below
 fd = np.array([central_difference(lambda R: np.mean((np.asarray(charges_jit(R, 8.0)) - Qhat) ** 2), 1.5),
@@ -482,8 +484,8 @@ ax.axhline(scan_first - scan_later, color="C1", label="jit of lax.scan, all 199 
 ax.set(xlabel="RK4 steps compiled", ylabel="compile time (s)", title="What jit compiles: copies or one body")
 ax.legend(fontsize=8)
 plt.show()
-assert np.allclose(jitted_loop(1.0, 10.0, 8), charges_jit(1.0, 10.0)[:9], rtol=1e-13), \
-    "the loop and the scan should give the same numbers"
+assert np.allclose(jitted_loop(1.0, 10.0, LOOP_STEPS[-1]), charges_jit(1.0, 10.0)[:LOOP_STEPS[-1] + 1],
+                   rtol=1e-13), "the loop and the scan should give the same numbers"
 
 # %% [markdown]
 # The scan compiles all 199 steps in less time than the Python loop needs for a few, and both
@@ -573,7 +575,7 @@ for R0, L0 in [(1.5, 8.0), (0.7, 14.0), (3.0, 6.0)]:
 # grid of $R$ and $L$, with one compiled scan for all of it.
 
 # %% tags=["demo"]
-P0, ALPHA, N_ITER = np.array([3.0, 6.0]), 5e-3, 60
+P0, ALPHA, N_ITER = np.array([3.0, 6.0]), 4e-3, 60  # 4e-3: below the stability limit 2/434 (notebook 2)
 path = [P0]
 for _ in range(N_ITER):
     path.append(path[-1] - ALPHA * np.asarray(dloss_jax(Qhat, *path[-1])))
@@ -698,7 +700,7 @@ norms = np.linalg.norm(np.asarray(G), axis=1)
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.hist(norms, bins=30)
 ax.set(xlabel="norm of the example's gradient", ylabel="examples",
-       title="Most examples are fitted; a few pull hard")
+       title="How hard each example pulls on w_cls")
 plt.show()
 
 # %% [markdown]
@@ -885,9 +887,9 @@ plt.show()
 # %% [markdown]
 # ### Exercise `goldfield_gradient`
 #
-# Write `goldfield_gradient(x, y)`, returning the pair
-# $(\partial f/\partial x, \partial f/\partial y)$ at one point, with `jax.grad` and the
-# right `argnums`.
+# Write `goldfield_gradient(x, y)`: for two floats `x`, `y`, return the tuple
+# $(\partial f/\partial x, \partial f/\partial y)$ of two numbers (JAX scalars are fine),
+# with `jax.grad` and the right `argnums`.
 
 # %% answer="goldfield_gradient"
 def goldfield_gradient(x, y):
@@ -1071,9 +1073,10 @@ plt.show()
 # One number decides whether gradient descent crawls, converges or flies off. Near a minimum
 # with curvature $\lambda$ (an eigenvalue of the Hessian), each step multiplies the distance
 # along that direction by $1 - \eta\lambda$: a small $\eta$ shrinks it slowly, and
-# $\eta > 2/\lambda$ makes it grow. The deposits here have curvatures near 4, so the limit
-# is near $\eta = 0.5$. Move the slider. (The descent is itself a `lax.scan`, jitted once for
-# every learning rate.)
+# $\eta > 2/\lambda$ makes it grow. The descent below ends in the deepest deposit, whose two
+# curvatures are both near 4 (printed below), so the limit is near $\eta = 0.5$. Move the
+# slider. (The descent is a `lax.scan` inside `jit`. The learning rate is an ordinary traced
+# argument, so it is compiled once and moving the slider does not retrace.)
 
 # %% tags=["demo"]
 @jax.jit

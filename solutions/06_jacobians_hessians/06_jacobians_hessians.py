@@ -125,8 +125,8 @@ assert np.allclose(J_fwd, jacobian_f(0.5, 0.5), rtol=1e-14), "JAX and jacobian_f
 # They give the same matrix but build it differently.
 #
 # - `jacfwd` fills the Jacobian **one column at a time**: each column is one forward pass,
-#   seeded with a unit change of one input (dual numbers with a vector of values, as in
-#   notebook 1). That is $n$ passes.
+#   seeded with a unit change of one input (a dual-number pass as in notebook 1, with the
+#   derivative part of input $j$ set to 1 and all others to 0). That is $n$ passes.
 # - `jacrev` fills it **one row at a time**: each row is one reverse pass, seeded with one
 #   output. That is $m$ passes.
 #
@@ -134,13 +134,14 @@ assert np.allclose(J_fwd, jacobian_f(0.5, 0.5), rtol=1e-14), "JAX and jacobian_f
 # when there are fewer inputs than outputs ($n < m$, a tall Jacobian), reverse mode when
 # there are fewer outputs ($m < n$, a wide one)**. A loss function of a million parameters
 # has $m = 1$, which is why training uses reverse mode. For a square Jacobian they are
-# close; part 4 measures it.
+# close; Part 4 measures it.
 
 # %% [markdown]
 # ## Part 2. Change of variables
 #
-# A Jacobian determinant is the factor by which a map stretches area. To integrate over a
-# region $R$ in new coordinates $(u, v)$ that map onto it,
+# The absolute value of a Jacobian determinant is the factor by which a map stretches small
+# areas near a point. To integrate over a region $R$ in new coordinates $(u, v)$ that map
+# onto it,
 #
 # $$\iint_R g(x, y)\,dx\,dy = \iint_{R'} g\big(x(u, v), y(u, v)\big)\,
 # \left|\det \frac{\partial(x, y)}{\partial(u, v)}\right| du\,dv .$$
@@ -173,8 +174,8 @@ assert np.allclose(jax.vmap(area_factor)(rs, thetas), rs, rtol=1e-13), "the dete
 assert np.allclose(jacobian_polar(p), fd_jacobian(polar_to_cartesian, p), rtol=1e-8)
 
 # %% [markdown]
-# Why $r$? Equal little rectangles $dr\,d\theta$ near the centre map to thin wedges, far out
-# to wide ones. Colour shows the area factor.
+# Why $r$? Equal little rectangles $dr\,d\theta$ map to wedges of area $r\,dr\,d\theta$:
+# small near the centre, large far out. Colour shows the area factor.
 
 # %% tags=["demo"]
 r_edges, t_edges = np.linspace(0, 1, 9), np.linspace(0, 2 * np.pi, 25)
@@ -192,10 +193,10 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Now the area of the disc, $\pi$, three ways. `scipy.integrate.dblquad(func, a, b, gfun,
-# hfun)` integrates `func(inner, outer)` with the outer variable from `a` to `b`; here the
-# outer variable is $\theta$ and the inner one $r$. Leaving out the area factor gives the
-# area of the rectangle, $2\pi$, instead.
+# Now the area of the disc, $\pi$, two right ways and one wrong one.
+# `scipy.integrate.dblquad(func, a, b, gfun, hfun)` integrates `func(inner, outer)` with the
+# outer variable from `a` to `b`; here the outer variable is $\theta$ and the inner one $r$.
+# Leaving out the area factor gives the area of the rectangle, $2\pi$, instead.
 
 # %% tags=["demo"]
 with_factor, _ = dblquad(lambda r, theta: float(area_factor(r, theta)), 0, 2 * np.pi, 0, 1)
@@ -218,8 +219,9 @@ assert np.isclose(with_factor, np.pi, rtol=1e-12) and np.isclose(cartesian, np.p
 # notebook 1.
 #
 # **Vector-Jacobian product (reverse mode).** `y, pullback = jax.vjp(f, x)` runs $f$ and
-# records what it needs; `pullback(u)` returns the tuple `(u @ J(x),)`: how a weighting $u$
-# of the outputs depends on every input. It runs the recorded program backwards once per $u$.
+# records what it needs; `pullback(u)` returns the tuple `(u @ J(x),)`: the gradient of the
+# weighted sum of outputs $u\cdot f(x)$ with respect to every input. It runs the recorded
+# program backwards once per $u$.
 #
 # Each costs a small multiple of one evaluation of $f$, whatever $n$ and $m$ are. With a
 # unit vector, a JVP gives one column of $J$ and a VJP one row:
@@ -253,8 +255,8 @@ assert np.allclose(Jv, directional, rtol=1e-7) and np.isclose(u_t @ Jv, uJ @ v_t
 # ### Exercises `jac_from_jvp` and `jac_from_vjp`
 #
 # Write your own `jacfwd` and `jacrev`. Each takes a function `f` from a 1-d array of $n$
-# numbers to a 1-d array of $m$ numbers, and a point `x`, and returns the $m\times n$
-# Jacobian (rows are outputs).
+# numbers to a 1-d array of $m$ numbers, and a point `x` (a 1-d array of $n$ floats), and
+# returns the $m\times n$ Jacobian as a 2-d array of floats (rows are outputs).
 #
 # - `jac_from_jvp(f, x)`: one `jax.jvp` per input direction $e_j$; each gives a column.
 # - `jac_from_vjp(f, x)`: one pullback from `jax.vjp` per output direction $e_i$; each
@@ -320,9 +322,12 @@ probe_jac_from_vjp(jac_from_vjp)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Why one mode can fail where the other works: a `lax.while_loop` runs a number of steps
-# that is only known at run time, so reverse mode has no fixed list of steps to record and
-# play back. Forward mode just carries tangents along as the loop runs.
+# Why one mode can fail where the other works: reverse mode must store the values of every
+# iteration to play them back, and a `lax.while_loop` runs a number of iterations that JAX
+# cannot know when it compiles (here it is always 5, but JAX does not look at the condition),
+# so there is no fixed-size place to store them. Forward mode just carries the tangents
+# along as the loop runs and stores nothing. (A loop with a fixed count, `lax.scan` or
+# `lax.fori_loop` with constant bounds, works in both modes.)
 
 # %% tags=["demo"]
 def settle(x):
@@ -342,10 +347,11 @@ except ValueError as err:
 # %% [markdown]
 # ## Part 4. Forward against reverse, measured
 #
-# The rule from part 1, restated with the building blocks: `jacfwd` costs $n$ JVPs and
+# The rule from Part 1, restated with the building blocks: `jacfwd` costs $n$ JVPs and
 # `jacrev` costs $m$ VJPs. JAX batches them with `vmap`, so they run as a few large array
 # operations rather than a Python loop, but the arithmetic still grows with $n$ for forward
-# mode and with $m$ for reverse mode. The ratio of their run times should be roughly $n/m$.
+# mode and with $m$ for reverse mode. Once the problem is large enough for the arithmetic
+# to dominate, the ratio of their run times should approach $n/m$.
 #
 # The test function is a small network $f(x) = W_2 \tanh(W_1 x)$ with a hidden layer of 64,
 # from $n$ inputs to $m$ outputs. We `jit` each Jacobian function and time it twice:
@@ -427,7 +433,8 @@ display(Markdown("\n".join(rows)))
 # What to read from it (your numbers depend on the machine and on what else is running):
 #
 # - The lines cross near $n = m$: **forward mode wins when $n < m$, reverse mode when
-#   $m < n$**, and at the extremes by a factor close to $n/m$.
+#   $m < n$**, and at the large extremes (1024 against 64) by a factor of the order of
+#   $1024/64 = 16$.
 # - Near $n = m$ the constant factors decide. Reverse mode stores the intermediate values
 #   of the forward sweep and then reads them back, so it often loses a little when the
 #   shapes are equal.
@@ -481,8 +488,9 @@ assert np.allclose(H, H_fd, rtol=1e-6, atol=1e-8)
 # %% [markdown]
 # ### Exercise `hvp`
 #
-# Write `hvp(f, x, v)`, returning $H(x)\,v$ for a scalar function `f` of a 1-d array,
-# without forming the Hessian: use `jax.jvp` on `jax.grad(f)`.
+# Write `hvp(f, x, v)`, returning $H(x)\,v$ for a scalar function `f` of a 1-d float
+# array `x` and a direction `v` of the same shape. The result is an array of that shape too.
+# Do not form the Hessian: use `jax.jvp` on `jax.grad(f)`.
 
 # %% answer="hvp"
 def hvp(f, x, v):
@@ -570,8 +578,8 @@ print("Hessian at the minimum (1, 1):\n", rosen_hess(jnp.array([1.0, 1.0])))
 # - **BFGS** with the exact gradient from `jax.grad`;
 # - **dogleg** and **trust-exact** with the exact gradient and Hessian from `jax.hessian`.
 #
-# SciPy counts how often it called each function. The trust-region methods use the
-# Hessian's curvature, so they need far fewer steps.
+# SciPy counts how often it called each function. Each method stops at its own default
+# tolerance, so the last column compares stopping rules as much as methods.
 
 # %% tags=["demo"]
 x_start = np.array([-1.2, 1.0])
@@ -599,10 +607,10 @@ display(Markdown("\n".join(table)))
 # Without derivatives, Nelder-Mead needs hundreds of function evaluations. BFGS with finite
 # differences pays one extra function evaluation per input (two here) for every gradient
 # it estimates (SciPy counts the estimates as gradient evaluations and their calls as
-# function evaluations),
-# and its noisy gradients stop it further from the minimum. With the exact gradient it
-# needs a fraction of the function evaluations. With the Hessian as well, the trust-region
-# methods converge in a few dozen evaluations of each.
+# function evaluations), and its less accurate gradients stop it further from the minimum.
+# With the exact gradient it needs a fraction of the function evaluations. With the
+# Hessian's curvature as well, the trust-region methods need fewer iterations still, a few
+# dozen evaluations of each.
 #
 # BFGS never sees the Hessian; it builds an approximation of its inverse from the
 # gradients it has seen. Near the minimum that approximation should resemble the exact
@@ -627,7 +635,7 @@ print("exact Hessian at its end point:\n", hess_np(bfgs.x))
 # `(steps + 1, n)`, `x0` first. Get the gradient and Hessian with `jax.grad` and
 # `jax.hessian`, and solve $H s = \nabla f$ with `jnp.linalg.solve` rather than inverting
 # $H$. Wrapping the two derivative functions in `jax.jit` once, before the loop, makes every
-# step after the first fast (part 4 measured why).
+# step after the first fast (Part 4 measured why).
 
 # %% answer="newton"
 def newton(f, x0, steps, damping=1.0):
@@ -668,8 +676,9 @@ probe_newton(newton)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Pure Newton from $(-1.2, 1)$ reaches $(1, 1)$ to full precision within six steps, one
-# gradient and one Hessian per step. But look at the function values along the way:
+# Pure Newton from $(-1.2, 1)$ is within $10^{-10}$ of $(1, 1)$ after six steps and exactly
+# on it after seven, one gradient and one Hessian per step. But look at the function values
+# along the way:
 
 # %% tags=["demo"]
 newton_path = np.asarray(newton(rosenbrock, x_start, 7), dtype=float)
@@ -677,11 +686,12 @@ for k, point in enumerate(newton_path):
     print(f"step {k}: x = {point[0]:+.8f}, y = {point[1]:+.8f}, f = {rosenbrock(point):.3e}")
 
 # %% [markdown]
-# At step 2 the function jumps *up* to over a thousand. Newton's method looks for a point
-# where the quadratic model is flat, and far from the minimum the model can be poor or not
-# even convex. Damping shortens the steps; trust-region methods such as dogleg and
-# trust-exact limit them to where the model is trusted, which is why SciPy's versions never
-# go uphill. Explore: move the start and the damping and watch the path.
+# At step 2 the function jumps *up* to over a thousand, and it rises again at step 4.
+# Newton's method looks for a point where the quadratic model is flat, and far from the
+# minimum the model can be poor or not even convex. Damping shortens the steps; trust-region
+# methods such as dogleg and trust-exact limit them to where the model is trusted and
+# reject a step that does not lower $f$, which is why SciPy's versions never go uphill.
+# Explore: move the start and the damping and watch the path.
 
 # %% tags=["demo"]
 xx, yy = np.meshgrid(np.linspace(-2, 2, 200), np.linspace(-1, 3, 200))
