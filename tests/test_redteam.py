@@ -133,11 +133,26 @@ def test_forbidden_import_zeroes_only_that_exercise(graded):
     assert "jax" in row["message"]
 
 
+def hidden_lines(aid: str) -> set[str]:
+    """Every line of the hidden-test regions of an assignment's source."""
+    from autograder.grading.template import load_template
+    t = load_template(aid)
+    lines = set()
+    for gid in t.points:
+        src = t.cell(gid).source
+        hidden = src.split("### BEGIN HIDDEN TESTS", 1)[1].split("### END HIDDEN TESTS", 1)[0]
+        lines |= {ln.strip() for ln in hidden.splitlines() if ln.strip()}
+    return lines
+
+
 def test_feedback_shows_no_hidden_source_or_traceback(graded):
+    import html
+    secret = hidden_lines(AID)
+    assert secret
     for path in (graded["out"] / "feedback").rglob("*.html"):
-        text = path.read_text()
-        assert "BEGIN HIDDEN" not in text and "autograder.probes" not in text
-        assert "Traceback" not in text and "probe(" not in text
+        text = html.unescape(path.read_text())
+        assert "BEGIN HIDDEN" not in text and "Traceback" not in text, path
+        assert not [ln for ln in secret if ln in text], path
 
 
 def test_feedback_explains_a_wrong_answer(graded):
