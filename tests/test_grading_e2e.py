@@ -24,8 +24,9 @@ def graded(tmp_path_factory):
     for aid in released_assignments():
         write_submission(submitted, "solver", aid, solved(aid))
         write_submission(submitted, "starter", aid, release_notebook(aid))
-    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out),
-                           "--jobs", "2", "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=3000)
+    # Relative paths, as `make demo` passes them (bwrap once got a relative mount source).
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "submitted", "--out", "out",
+                           "--jobs", "2", "--quiet"], cwd=base, capture_output=True, text=True, timeout=3000)
     rows = list(csv.DictReader((out / "grades.csv").open())) if (out / "grades.csv").exists() else []
     return proc, rows, out
 

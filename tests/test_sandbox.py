@@ -164,3 +164,26 @@ def test_the_probe_seed_is_the_only_grader_secret_passed(box):
     """)
     names = eval(r.stdout.strip())
     assert not any("SECRET" in n or "TOKEN" in n or n.startswith("AUTODIFF_SANDBOX") for n in names)
+
+
+def test_a_kernel_that_cannot_start_says_why(tmp_path):
+    """A sandbox that fails to set up is a grader_error whose message carries bwrap's own words."""
+    import nbformat
+
+    from autograder.grading.execute import sandboxed_execute
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    result = sandboxed_execute(nb, slot=7, env={}, limits=Limits(startup_timeout=20),
+                               probes_pkg=probes_package(tmp_path), runtime_parent=tmp_path,
+                               data_files={"data.csv": str(tmp_path / "missing.csv")})
+    assert result.status == "grader_error"
+    assert "did not start" in result.message and "missing.csv" in result.message, result.message
+
+
+def test_relative_mount_sources_are_made_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pkg").mkdir()
+    spec = SandboxSpec(runtime_dir=Path("rt"), slot=7)
+    cmd = bwrap_command(spec, ["true"], Path("pkg"))
+    assert str(tmp_path / "pkg") in cmd and str(tmp_path / "rt") in cmd
+    assert "pkg" not in cmd and "rt" not in cmd

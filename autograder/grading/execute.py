@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,16 @@ def _limit_message_size(kc) -> None:
             sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
 
 
+def _tail(f, limit: int = 400) -> str:
+    """The last `limit` characters of an open file, on one line."""
+    try:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - limit))
+        return " ".join(f.read().decode("utf-8", "replace").split())
+    except OSError:
+        return ""
+
+
 async def _run(nb, spec: SandboxSpec, probes_pkg: Path) -> Execution:
     limits: Limits = spec.limits
     result = Execution(nb=nb)
@@ -95,16 +106,21 @@ async def _run(nb, spec: SandboxSpec, probes_pkg: Path) -> Execution:
     start = time.monotonic()
     deadline = start + limits.notebook_timeout
     client.timeout_func = lambda cell: max(1, int(min(limits.cell_timeout, deadline - time.monotonic()) + 0.999))
+    # The sandbox's stderr goes to an anonymous host file (bounded by the sandbox's file-size
+    # limit): if the kernel does not start, its last lines say why (a bwrap or import error).
+    stderr = tempfile.TemporaryFile()
     try:
         try:
-            await km.start_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                  stdin=subprocess.DEVNULL)
+            await km.start_kernel(stdout=subprocess.DEVNULL, stderr=stderr, stdin=subprocess.DEVNULL)
             client.kc = km.client()
             client.kc.start_channels()
             _limit_message_size(client.kc)
             await client.kc.wait_for_ready(timeout=limits.startup_timeout)
         except Exception as exc:  # noqa: BLE001
             result.status, result.message = "grader_error", f"the sandboxed kernel did not start: {exc}"
+            detail = _tail(stderr)
+            if detail:
+                result.message += f" (its stderr ends: {detail})"
             return result
         seal_runtime_dir(spec.runtime_dir)
         for index, cell in enumerate(nb.cells):
@@ -137,6 +153,7 @@ async def _run(nb, spec: SandboxSpec, probes_pkg: Path) -> Execution:
     finally:
         await _stop(km, client)
         kill_slot_processes(spec.uid)
+        stderr.close()
         result.seconds = time.monotonic() - start
         result.outputs_dropped = client.outputs_dropped
     return result

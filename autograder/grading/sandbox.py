@@ -105,12 +105,14 @@ class _Mounts:
                 self.dirs.add(d)
 
     def ro(self, src, dest=None) -> None:
+        src = os.path.abspath(src)  # bwrap resolves a relative source inside the new root
         dest = str(dest or src)
         self._parents(dest)
         self.args += ["--ro-bind", str(src), dest]
         self.dirs.add(dest)
 
     def rw(self, src, dest=None) -> None:
+        src = os.path.abspath(src)
         dest = str(dest or src)
         self._parents(dest)
         self.args += ["--bind", str(src), dest]
