@@ -49,11 +49,12 @@ class Run:
     cell_seconds: list[tuple[int, float, str]]  # (cell index, seconds, first line)
 
 
-class _TimedClient(NotebookClient):
+class TimedClient(NotebookClient):
+    """nbclient that records (cell index, wall seconds, first source line) for each code cell."""
+
     def __init__(self, nb, **kw):
         super().__init__(nb, **kw)
         self.times = []
-        self._t0 = None
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         t0 = time.perf_counter()
@@ -68,7 +69,7 @@ class _TimedClient(NotebookClient):
 def execute_notebook(path: Path, timeout: int = 300, cwd: Path | None = None) -> Run:
     """Execute every cell (raising nbclient's CellExecutionError on the first error)."""
     nb = nbformat.read(path, as_version=4)
-    client = _TimedClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
+    client = TimedClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
                           extra_arguments=["--IPKernelApp.log_level=ERROR"],
                           resources={"metadata": {"path": str(cwd or Path(path).parent)}})
     t0 = time.perf_counter()

@@ -234,29 +234,6 @@ def run_stock(submitted: Path, work: Path, assignments: list[str]) -> dict:
 
 # --- the limit: bare nbclient, one notebook after the other ---------------------------------
 
-class TimedClient:
-    """nbclient with per-cell wall times (made lazily so importing this file stays cheap)."""
-
-    @staticmethod
-    def make(nb, **kw):
-        from nbclient import NotebookClient
-
-        class _Client(NotebookClient):
-            def __init__(self, nb, **kw):
-                super().__init__(nb, **kw)
-                self.cell_times = []
-
-            async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
-                t0 = time.perf_counter()
-                try:
-                    return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
-                finally:
-                    if cell.cell_type == "code":
-                        self.cell_times.append((cell_index, time.perf_counter() - t0))
-
-        return _Client(nb, **kw)
-
-
 def graded_notebook(path: Path, aid: str):
     """The notebook our grader executes: the submission with its protected cells restored."""
     from autograder.grading.restore import restore_cells
@@ -276,10 +253,12 @@ def bare_execute(nb, cwd: Path, seed: int = 12345) -> dict:
     os.environ.update(KERNEL_ENV)
     os.environ["AUTODIFF_PROBE_SEED"] = str(seed)
     try:
-        client = TimedClient.make(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                                  shutdown_kernel="immediate",
-                                  extra_arguments=[*KERNEL_ARGS, "--IPKernelApp.log_level=ERROR"],
-                                  resources={"metadata": {"path": str(cwd)}})
+        from autograder.notebook_runner import TimedClient
+
+        client = TimedClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                             shutdown_kernel="immediate",
+                             extra_arguments=[*KERNEL_ARGS, "--IPKernelApp.log_level=ERROR"],
+                             resources={"metadata": {"path": str(cwd)}})
         t0 = time.perf_counter()
         client.execute()
         wall = time.perf_counter() - t0
@@ -289,7 +268,8 @@ def bare_execute(nb, cwd: Path, seed: int = 12345) -> dict:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    return {"seconds": wall, "cells_seconds": sum(t for _, t in client.cell_times), "cell_times": client.cell_times}
+    cell_times = [(index, secs) for index, secs, _ in client.times]
+    return {"seconds": wall, "cells_seconds": sum(t for _, t in cell_times), "cell_times": cell_times}
 
 
 def run_limit(submitted: Path, work: Path, plan: list[dict]) -> dict:
