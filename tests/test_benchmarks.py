@@ -1,0 +1,36 @@
+"""The benchmark scripts stay runnable (their numbers live in benchmarks/results, not here).
+
+Small runs only: three methods of the ODE benchmark must end at the same (R, L), and the
+grading benchmark must grade a three-student class (correct, partly wrong, stub) with the
+scores it expects, and time the bare-kernel limit.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def test_ode_benchmark_methods_agree(tmp_path):
+    proc = subprocess.run([sys.executable, "benchmarks/ode_gradients.py", "--methods", "lax_scan", "dual_scalar_x2",
+                           "dual_vector", "--results", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    ratios = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert set(ratios) == {"c_over_d"} and ratios["c_over_d"] > 0
+
+
+def test_grading_benchmark_runs_and_checks_its_scores(tmp_path):
+    proc = subprocess.run([sys.executable, "benchmarks/grading_throughput.py", "--students", "3", "--phases",
+                           "ours,limit", "--assignments", "01_dual_numbers", "--results", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    data = json.loads((tmp_path / "grading_throughput.json").read_text())
+    assert data["score_problems"] == [] and data["notebooks"] == 3
+    assert data["results"]["ours"]["seconds"] > 0 and len(data["results"]["limit"]["per_notebook"]) == 3
