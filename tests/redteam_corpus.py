@@ -14,7 +14,7 @@ from typing import Callable
 
 import nbformat
 
-from autograder.sample_submissions import release_notebook, solution_answers, solved, with_answers
+from autograder.sample_submissions import release_notebook, solution_answers, solved
 
 AID = "01_dual_numbers"
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from autograder import course
 from autograder.grading.sandbox import (SandboxSpec, Limits, bwrap_command, make_runtime_dir, preflight,
                                         probes_package)
 
@@ -187,3 +186,5 @@ def test_relative_mount_sources_are_made_absolute(tmp_path, monkeypatch):
     cmd = bwrap_command(spec, ["true"], Path("pkg"))
     assert str(tmp_path / "pkg") in cmd and str(tmp_path / "rt") in cmd
     assert "pkg" not in cmd and "rt" not in cmd
+    (tmp_path / "rel").mkdir()
+    assert make_runtime_dir(Path("rel")).is_absolute()

@@ -52,20 +52,35 @@ def outcome(entry):
     raise MalformedResult("expected an 'ok' or 'error' entry")
 
 
+def listed(results, n: int, what: str) -> list:
+    """`results` itself, checked to be a list of n entries."""
+    if type(results) is not list or len(results) != n:
+        raise MalformedResult(f"expected {n} results for {what}")
+    return results
+
+
 def entries(results, key: str, n: int) -> list:
     """The list of n per-point entries recorded under `key`."""
     if type(results) is not dict or key not in results:
         raise MalformedResult(f"no result for {key!r}")
-    found = results[key]
-    if type(found) is not list or len(found) != n:
-        raise MalformedResult(f"expected {n} results for {key!r}")
-    return found
+    return listed(results[key], n, repr(key))
 
 
 def unexpected_type(value) -> str | None:
     if type(value) is dict and "unexpected_type" in value:
         return str(value["unexpected_type"])[:60]
     return None
+
+
+def returned(entry, where: str, noun: str = "an array of numbers") -> tuple[object, str | None]:
+    """(value, None) for an attempt that returned data; (None, why not) for an error or an object."""
+    status, got = outcome(entry)
+    if status == "error":
+        return None, f"{where} raised {got}"
+    kind = unexpected_type(got)
+    if kind:
+        return None, f"{where} returned an object of type {kind}, not {noun}"
+    return got, None
 
 
 def close(got, want, rtol: float, atol: float) -> np.ndarray:

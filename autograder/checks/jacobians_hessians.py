@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..probes import jacobians_hessians as probes
-from . import MalformedResult, TestSpec, Verdict
-from .compare import close, first_failures, fmt, number, numbers, outcome, unexpected_type
+from . import TestSpec, Verdict
+from .compare import close, entries, first_failures, fmt, listed, number, numbers, returned
 
 RTOL, ATOL = 1e-8, 1e-10
 NEWTON_RTOL, NEWTON_ATOL = 1e-7, 1e-9
@@ -19,18 +19,6 @@ TESTS = {
 }
 
 
-def _list(results, n: int, what: str) -> list:
-    if type(results) is not list or len(results) != n:
-        raise MalformedResult(f"expected {n} results for {what}")
-    return results
-
-
-def _entries(results, key: str, n: int) -> list:
-    if type(results) is not dict or key not in results:
-        raise MalformedResult(f"no result for {key!r}")
-    return _list(results[key], n, repr(key))
-
-
 def _array(value) -> np.ndarray:
     """A float array from a recorded value: one number or nested lists of numbers."""
     if type(value) is list:
@@ -40,13 +28,8 @@ def _array(value) -> np.ndarray:
 
 def _value_or_problem(call: str, entry) -> tuple[np.ndarray | None, str | None]:
     """(array, None) for a numeric result; (None, message) for an error or a non-array."""
-    status, got = outcome(entry)
-    if status == "error":
-        return None, f"{call} raised {got}"
-    kind = unexpected_type(got)
-    if kind:
-        return None, f"{call} returned an object of type {kind}, not an array of numbers"
-    return _array(got), None
+    got, problem = returned(entry, call)
+    return (None, problem) if problem else (_array(got), None)
 
 
 def matrix_problem(call: str, got: np.ndarray, want: np.ndarray) -> str | None:
@@ -74,7 +57,7 @@ def check_jacobian_fg(results, seed: int) -> Verdict:
 
     failures = []
     points = probes.jacobian_fg_inputs(seed)
-    for (x, y), entry in zip(points, _list(results, len(points), "jacobian_f")):
+    for (x, y), entry in zip(points, listed(results, len(points), "jacobian_f")):
         call = f"jacobian_f({x:.6g}, {y:.6g})"
         got, problem = _value_or_problem(call, entry)
         if problem is None:
@@ -99,7 +82,7 @@ def check_builder(name: str, results, seed: int) -> Verdict:
 
     failures = []
     for spec, params, xs in probes.builder_inputs(name, seed):
-        for x, entry in zip(xs, _entries(results, spec.label, probes.POINTS)):
+        for x, entry in zip(xs, entries(results, spec.label, probes.POINTS)):
             call = f"{name}(f, x) for f(x) = {spec.label}, at x = {_pt(x)}"
             got, problem = _value_or_problem(call, entry)
             if problem is None:
@@ -115,7 +98,7 @@ def check_hvp(results, seed: int) -> Verdict:
 
     failures = []
     for spec, params, xs, vs in probes.hvp_inputs(seed):
-        for x, v, entry in zip(xs, vs, _entries(results, spec.label, probes.POINTS)):
+        for x, v, entry in zip(xs, vs, entries(results, spec.label, probes.POINTS)):
             call = f"hvp(f, x, v) for f(x) = {spec.label}, at x = {_pt(x)}, v = {_pt(v)}"
             got, problem = _value_or_problem(call, entry)
             if problem is None:
@@ -163,7 +146,7 @@ def check_newton(results, seed: int) -> Verdict:
 
     failures = []
     for case, params, starts in probes.newton_inputs(seed):
-        for x0, entry in zip(starts, _entries(results, case.label, probes.NEWTON_STARTS)):
+        for x0, entry in zip(starts, entries(results, case.label, probes.NEWTON_STARTS)):
             call = (f"newton(f, x0, steps={case.steps}, damping={case.damping:g}) for {case.label}, "
                     f"x0 = {_pt(x0)}")
             got, problem = _value_or_problem(call, entry)

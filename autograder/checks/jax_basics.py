@@ -14,7 +14,7 @@ import numpy as np
 
 from ..probes import jax_basics as probes
 from . import MalformedResult, TestSpec, Verdict
-from .compare import close, first_failures, fmt, numbers, outcome, unexpected_type
+from .compare import close, first_failures, fmt, listed, numbers, outcome, returned
 
 RTOL, ATOL = 1e-9, 1e-12
 RLC_RTOL = 1e-8
@@ -36,12 +36,6 @@ TESTS = {
 }
 
 
-def _list(results, n: int, what: str) -> list:
-    if type(results) is not list or len(results) != n:
-        raise MalformedResult(f"expected {n} results for {what}")
-    return results
-
-
 def _dict(results, keys: set[str]) -> dict:
     if type(results) is not dict or set(results) != keys:
         raise MalformedResult(f"expected results for {sorted(keys)}")
@@ -50,12 +44,9 @@ def _dict(results, keys: set[str]) -> dict:
 
 def _value(entry, shape, where: str, failures: list[str]):
     """The numbers of one attempt, or None after recording why there are none."""
-    status, got = outcome(entry)
-    if status == "error":
-        failures.append(f"{where} raised {got}")
-        return None
-    if unexpected_type(got):
-        failures.append(f"{where} returned an object of type {unexpected_type(got)}, not numbers")
+    got, problem = returned(entry, where, "numbers")
+    if problem:
+        failures.append(problem)
         return None
     return numbers(got, shape)
 
@@ -101,7 +92,7 @@ def check_pytree_grads(results, seed: int) -> Verdict:
 
     failures = []
     cases = probes.pytree_inputs(seed)
-    for i, (case, entry) in enumerate(zip(cases, _list(results, len(cases), "loss_and_grads"))):
+    for i, (case, entry) in enumerate(zip(cases, listed(results, len(cases), "loss_and_grads"))):
         where = f"loss_and_grads on test case {i + 1}"
         status, got = outcome(entry)
         if status == "error":
@@ -143,7 +134,7 @@ def check_rlc_scan(results, seed: int) -> Verdict:
         if loops < 1 or n_eqns > MAX_SCAN_EQNS:
             failures.append(f"charges should loop with jax.lax.scan: its jaxpr has {int(n_eqns)} operations and "
                             f"{int(loops)} loops, so the Python loop was unrolled into the traced program")
-    for (R, L), entry in zip(data["points"], _list(results["dloss"], len(data["points"]), "dloss_jax")):
+    for (R, L), entry in zip(data["points"], listed(results["dloss"], len(data["points"]), "dloss_jax")):
         where = f"dloss_jax(Qhat, {R:.6g}, {L:.6g})"
         got = _value(entry, (2,), where, failures)
         if got is None:
@@ -166,7 +157,7 @@ def check_per_example_grads(results, seed: int) -> Verdict:
 
     failures = []
     cases = probes.per_example_inputs(seed)
-    for case, entry in zip(cases, _list(results, len(cases), "per_example_grads")):
+    for case, entry in zip(cases, listed(results, len(cases), "per_example_grads")):
         n, d = case["X"].shape
         where = f"per_example_grads on {n} examples of {d} features"
         got = _value(entry, (n, d), where, failures)
@@ -190,7 +181,7 @@ def check_gaussian_nll(results, seed: int) -> Verdict:
 
     failures = []
     cases = probes.gaussian_inputs(seed, "gaussian_nll")
-    for i, (case, entry) in enumerate(zip(cases, _list(results, len(cases), "gaussian_nll"))):
+    for i, (case, entry) in enumerate(zip(cases, listed(results, len(cases), "gaussian_nll"))):
         where = f"gaussian_nll({case['mu']:.6g}, {case['log_sigma']:.6g}, data set {i + 1})"
         got = _value(entry, (3,), where, failures)
         if got is None:
@@ -215,7 +206,7 @@ def check_fit_gaussian(results, seed: int) -> Verdict:
 
     failures = []
     cases = probes.gaussian_inputs(seed, "fit_gaussian")
-    for i, (case, entry) in enumerate(zip(cases, _list(results, len(cases), "fit_gaussian"))):
+    for i, (case, entry) in enumerate(zip(cases, listed(results, len(cases), "fit_gaussian"))):
         where = f"fit_gaussian(data set {i + 1})"
         got = _value(entry, (2,), where, failures)
         if got is None:
@@ -241,7 +232,7 @@ def check_goldfield_gradient(results, seed: int) -> Verdict:
 
     failures = []
     points = probes.goldfield_points(seed, "goldfield_gradient")
-    for (x, y), entry in zip(points, _list(results, len(points), "goldfield_gradient")):
+    for (x, y), entry in zip(points, listed(results, len(points), "goldfield_gradient")):
         where = f"goldfield_gradient({x:.6g}, {y:.6g})"
         got = _value(entry, (2,), where, failures)
         if got is None:
@@ -260,7 +251,7 @@ def check_goldfield_descent(results, seed: int) -> Verdict:
 
     failures = []
     cases = probes.descent_inputs(seed)
-    for case, entry in zip(cases, _list(results, len(cases), "descend")):
+    for case, entry in zip(cases, listed(results, len(cases), "descend")):
         x0, y0, lr = case["x0"], case["y0"], case["learning_rate"]
         where = f"descend(gradient, {x0:.6g}, {y0:.6g}, learning_rate={lr:.4g}, steps={probes.DESCENT_STEPS})"
         status, got = outcome(entry)
@@ -290,7 +281,7 @@ def check_goldfield_partial(results, seed: int) -> Verdict:
 
     failures = []
     cases = probes.partial_inputs(seed)
-    for case, entry in zip(cases, _list(results, len(cases), "partial_x")):
+    for case, entry in zip(cases, listed(results, len(cases), "partial_x")):
         y, xs = case["y"], case["xs"]
         where = f"partial_x({y:.6g})"
         got = _value(entry, (len(xs),), where, failures)

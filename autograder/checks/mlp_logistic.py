@@ -44,6 +44,14 @@ def _value(got, shape, where: str):
         return None, f"{where} should have shape {shape}, got {arr_shape}"
 
 
+def _numbers_at(results, key, shape, where: str):
+    """The numbers recorded under `key` in the required shape, or (None, message)."""
+    status, got = _entry(results, key)
+    if status == "error":
+        return None, f"{where} raised {got}"
+    return _value(got, shape, where)
+
+
 def _shape_of(got) -> str:
     try:
         return str(np.array(got, dtype=float).shape)
@@ -127,12 +135,7 @@ def check_predict(results, seed: int) -> Verdict:
     failures = []
     for label, c in probes.logistic_inputs(seed, "predict").items():
         where = f"predict(W, b, inputs) on {label}"
-        status, got = _entry(results, label)
-        if status == "error":
-            failures.append(f"{where} raised {got}")
-            continue
-        n = c["inputs"].shape[0]
-        value, problem = _value(got, (n,), where)
+        value, problem = _numbers_at(results, label, (c["inputs"].shape[0],), where)
         if problem:
             failures.append(problem)
             continue
@@ -152,11 +155,7 @@ def check_nll_loss(results, seed: int) -> Verdict:
     failures = []
     for label, c in probes.logistic_inputs(seed, "nll_loss").items():
         where = f"nll_loss(W, b, inputs, targets) on {label}"
-        status, got = _entry(results, label)
-        if status == "error":
-            failures.append(f"{where} raised {got}")
-            continue
-        value, problem = _value(got, (), where)
+        value, problem = _numbers_at(results, label, (), where)
         if problem:
             failures.append(problem)
             continue
@@ -220,11 +219,7 @@ def check_central_difference(results, seed: int) -> Verdict:
         for x in probes.scalar_points(seed):
             for h in probes.STEPS:
                 where = f"central_difference(f, {x:.6g}, {h:g}) for f(x) = {label}"
-                status, got = _entry(results, probes.fd_key(label, x, h))
-                if status == "error":
-                    failures.append(f"{where} raised {got}")
-                    continue
-                value, problem = _value(got, (), where)
+                value, problem = _numbers_at(results, probes.fd_key(label, x, h), (), where)
                 if problem:
                     failures.append(problem)
                     continue
@@ -243,11 +238,7 @@ def check_directional_derivative(results, seed: int) -> Verdict:
         f = probes.VECTOR_FUNCTIONS[c["label"]]
         where = (f"directional_derivative_fd(f, x, v, {c['h']:g}) for f = {c['label']}, "
                  f"x = {fmt(c['x'])}, v = {fmt(c['v'])} (|v| = {np.linalg.norm(c['v']):.3g})")
-        status, got = _entry(results, c["key"])
-        if status == "error":
-            failures.append(f"{where} raised {got}")
-            continue
-        value, problem = _value(got, (), where)
+        value, problem = _numbers_at(results, c["key"], (), where)
         if problem:
             failures.append(problem)
             continue

@@ -94,7 +94,6 @@ def grade_batch(submitted: Path, out: Path, jobs: int, only: list[str] | None = 
     found, warnings = discover(submitted, only)
     for w in warnings:
         log(f"warning: {w}")
-    submitted, out = Path(submitted).absolute(), Path(out).absolute()
     out.mkdir(parents=True, exist_ok=True)
     state = GraderState(out / ".state")
     cache = out / ".state" / "sandbox"

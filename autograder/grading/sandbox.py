@@ -189,7 +189,7 @@ def make_runtime_dir(parent: Path | None = None, uid: int | None = None) -> Path
     """
     if parent is None or len(str(parent)) > 40:
         parent = Path("/tmp") if Path("/tmp").is_dir() else None
-    d = Path(tempfile.mkdtemp(prefix="adk-", dir=parent))
+    d = Path(tempfile.mkdtemp(prefix="adk-", dir=parent)).absolute()  # the kernel's cwd is /submission
     os.chmod(d, 0o755)
     if uid is not None:
         os.chown(d, uid, uid)

@@ -58,6 +58,22 @@ def draw_const(rng: np.random.Generator, kind: str):
     return float(np.round(rng.uniform(0.5, 3.0) * rng.choice([-1.0, 1.0]), 3))
 
 
+def typed_const(kind: str, value):
+    """The constant operand as the student's code receives it: int, np.float64 or float."""
+    if kind == "int":
+        return int(value)
+    if kind == "np.float64":
+        return np.float64(value)
+    return float(value)  # "float" and "positive"
+
+
+def unwrap_object_scalar(r):
+    """The object inside a one-element object array (what np.sin(x) can hand back), else r."""
+    if isinstance(r, np.ndarray) and r.dtype == object and r.size == 1:
+        return r.item()
+    return r
+
+
 def describe_error(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}"
     return text if len(text) <= MAX_ERROR_TEXT else text[:MAX_ERROR_TEXT] + "..."

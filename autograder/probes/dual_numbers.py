@@ -11,7 +11,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import attempt, draw_const, draw_values, plain, report, rng_for, seed_and_mode
+from . import (attempt, draw_const, draw_values, report, rng_for, seed_and_mode, typed_const,
+               unwrap_object_scalar)
 
 POINTS = 6  # random input points per case
 
@@ -110,17 +111,8 @@ def inputs(group: str, seed: int) -> list[dict]:
     return cases
 
 
-def typed_const(kind, value):
-    if kind == "int":
-        return int(value)
-    if kind == "np.float64":
-        return np.float64(value)
-    return float(value)  # "float" and "positive"
-
-
 def _dual_parts(r):
-    if isinstance(r, np.ndarray) and r.dtype == object and r.size == 1:
-        r = r.item()
+    r = unwrap_object_scalar(r)
     if not (hasattr(r, "value") and hasattr(r, "derivative")):
         raise TypeError(f"returned {type(r).__name__}, not a Dual")
     return [r.value, r.derivative]

@@ -17,7 +17,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import attempt, draw_const, draw_values, report, rng_for, seed_and_mode
+from . import (attempt, draw_const, draw_values, report, rng_for, seed_and_mode, typed_const,
+               unwrap_object_scalar)
 
 POINTS = 5  # random input points per Var case
 
@@ -177,17 +178,8 @@ def inputs(group: str, seed: int) -> list[dict]:
     return cases
 
 
-def typed_const(kind, value):
-    if kind == "int":
-        return int(value)
-    if kind == "np.float64":
-        return np.float64(value)
-    return float(value)  # "float" and "positive"
-
-
 def _node(r):
-    if isinstance(r, np.ndarray) and r.dtype == object and r.size == 1:
-        r = r.item()
+    r = unwrap_object_scalar(r)
     if not (hasattr(r, "value") and hasattr(r, "grad") and callable(getattr(r, "backward", None))):
         raise TypeError(f"returned {type(r).__name__}, not a Var")
     return r
