@@ -66,7 +66,7 @@ def test_system_is_read_only_and_tmp_is_private(box, tmp_path):
             except OSError:
                 pass
         assert not os.path.exists({str(marker)!r})
-        open("/tmp/x", "w").write("ok")
+        open("/tmp/written-in-the-sandbox", "w").write("ok")  # not /tmp/<name>: a clone in /tmp is mounted there
         open("/submission/y", "w").write("ok")
         print("uid", os.getuid())
     """)
