@@ -1,110 +1,124 @@
-"""The hardened grading path as nbgrader preprocessors, wired in by nbgrader_config.py.
+"""nbgrader's door to the grader: thin preprocessors, wired in by nbgrader_config.py.
 
-So `nbgrader autograde` (and formgrader's "autograde" button) restore cells from the source,
-execute in the same sandbox as `python -m autograder grade`, and let the same trusted
-checks decide. The verdict of each test cell is written as that cell's only output, which
-is what nbgrader's SaveAutoGrades scores: an error output means 0 points.
+`GradeSubmission` takes the place of nbgrader's OverwriteCells and Execute: it hands the
+student's cells, as submitted, to the one grading core (`grading.core.grade_cells`, the same
+call `python -m autograder grade` makes), and gives nbgrader back the restored notebook as
+it ran, each test cell's only output being its verdict. nbgrader's SaveAutoGrades then
+scores that: an error output is 0 points. A failure of the grader itself raises, so
+nbgrader records no grade for that submission and says so, rather than a 0.
+`HideHiddenTests` keeps hidden tests out of feedback.
+
+Late work: `AssignCourseLatePenalties` is nbgrader's AssignLatePenalties with the course's
+due date written into the gradebook first, and `CourseLatePenalty` (nbgrader's late
+submission plugin API) takes off what the course's late policy says (grading/late.py), so
+`nbgrader autograde` and `python -m autograder grade` give a late submission the same
+score. nbgrader reads the same `timestamp.txt` and measures the lateness itself (adding any
+extension granted in its gradebook, which `grade` does not know about).
 """
+
 from __future__ import annotations
 
-import os
+from datetime import UTC
 from pathlib import Path
 
 import nbformat
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Float, Integer, Unicode
+from nbgrader.api import Gradebook
+from nbgrader.plugins import BasePlugin, LateSubmissionPlugin
+from nbgrader.preprocessors import AssignLatePenalties, NbGraderPreprocessor
+from traitlets import Dict, Float, Integer, Type, Unicode
+from traitlets.config import Configurable
 
 from . import course
-from .grading.execute import sandboxed_execute
-from .grading.pipeline import find_forbidden_imports, find_tampering
-from .grading.restore import Restored, restore_cells, visible_part
-from .grading.sandbox import Limits, preflight, probes_package
+from .grading import late
+from .grading.core import SandboxSettings, grade_cells
+from .grading.restore import visible_part
+from .grading.result import TestResult
+from .grading.sandbox import Limits, preflight, probes_package, remove_probes_package
+from .grading.slots import SlotLease
 from .grading.state import GraderState
 from .grading.template import load_template, nbgrader_meta
-from .grading.verdicts import CellVerdict, grade_tests
 
 STATE_DIR = ".autograder"
 
 
-class RestoreCells(NbGraderPreprocessor):
-    """Replaces OverwriteCells: rebuild the notebook from the source's protected cells."""
-
-    course_root = Unicode(str(course.ROOT), help="the course folder (where solutions/ is)").tag(config=True)
-
-    def preprocess(self, nb, resources):
-        aid = resources["nbgrader"]["assignment"]
-        template = load_template(aid, Path(self.course_root))
-        restored = restore_cells(template, [dict(c) for c in nb.cells])
-        for note in restored.notes:
-            self.log.warning("%s/%s: %s", resources["nbgrader"].get("student"), aid, note)
-        new = restored.nb
-        new.metadata = nb.metadata
-        new.metadata["autodiff_grading"] = {"notes": restored.notes}
-        return new, resources
+class GraderFailure(RuntimeError):
+    """The grader could not grade this submission: nbgrader must record no grade."""
 
 
-def _verdict_output(cell_verdict):
-    if cell_verdict.state == "passed":
+def _verdict_output(test: TestResult):
+    if test.state == "passed":
         return nbformat.v4.new_output("stream", name="stdout", text="passed\n")
-    ename = {"not_run": "TestNotRun", "forbidden": "ForbiddenImport"}.get(cell_verdict.state, "TestFailed")
-    text = "; ".join(cell_verdict.messages) or "failed"
-    return nbformat.v4.new_output("error", ename=ename, evalue=text, traceback=[f"{ename}: {m}" for m in cell_verdict.messages])
+    ename = {"not_run": "TestNotRun", "forbidden": "RuleBroken"}.get(test.state, "TestFailed")
+    text = "; ".join(test.messages) or "failed"
+    return nbformat.v4.new_output(
+        "error", ename=ename, evalue=text, traceback=[f"{ename}: {m}" for m in test.messages]
+    )
 
 
-class SandboxedExecute(NbGraderPreprocessor):
-    """Replaces Execute: run in the sandbox, then set each test cell's output to its verdict."""
+def _limit_traits() -> dict:
+    """One trait per instructor-facing limit, with the default and help of `Limits`."""
+    kinds = {"float": Float, "int": Integer}
+    return {
+        name: kinds[str(kind)](default, help=help).tag(config=True)
+        for name, default, help, kind in Limits.options()
+    }
+
+
+# The sandbox limits as configurable traits, made from `Limits` so defaults are stated once.
+SandboxLimits = type("SandboxLimits", (Configurable,), _limit_traits())
+
+
+class GradeSubmission(NbGraderPreprocessor, SandboxLimits):  # type: ignore[valid-type,misc]  # made at import
+    """Grade the submission with the grading core; return the restored notebook with verdicts."""
 
     course_root = Unicode(str(course.ROOT), help="the course folder (where solutions/ is)").tag(config=True)
-    cell_timeout = Float(60.0, help="wall-clock seconds per cell").tag(config=True)
-    notebook_timeout = Float(600.0, help="wall-clock seconds per notebook").tag(config=True)
-    memory_mb = Integer(4096, help="address space per process, in MB").tag(config=True)
+
+    def limits(self) -> Limits:
+        return Limits(**{name: getattr(self, name) for name, *_ in Limits.options()})
 
     def preprocess(self, nb, resources):
         root = Path(self.course_root)
-        aid = resources["nbgrader"]["assignment"]
-        student = resources["nbgrader"]["student"]
+        aid, student = resources["nbgrader"]["assignment"], resources["nbgrader"]["student"]
         template = load_template(aid, root)
         state = GraderState(root / STATE_DIR)
         cache = root / STATE_DIR / "sandbox"
         cache.mkdir(parents=True, exist_ok=True)
-        limits = Limits(cell_timeout=self.cell_timeout, notebook_timeout=self.notebook_timeout,
-                        memory_mb=self.memory_mb)
-        preflight(cache, limits)
-        pkg = probes_package(cache / f"pkg-{os.getpid()}")
-        seed = state.seed(student, aid)
-
-        answers = {}
-        for c in nb.cells:
-            gid = nbgrader_meta(c).get("grade_id")
-            if gid in template.answers:
-                answers.setdefault(gid, []).append(c.source)
-        forbidden = find_forbidden_imports(aid, Restored(nb, answer_copies=answers))
-
-        tampering = find_tampering(template, nb)
-        if tampering:
-            message = "the notebook refers to the grader: " + "; ".join(tampering[:3])
-            self.log.warning("%s/%s: tampering: %s", student, aid, message)
-            for cell in nb.cells:
-                gid = nbgrader_meta(cell).get("grade_id")
-                if gid in template.points:
-                    cell.outputs = [_verdict_output(CellVerdict(gid, 0.0, template.points[gid], "failed", [message]))]
-            nb.metadata.setdefault("autodiff_grading", {}).update(status="tampering", message=message)
-            return nb, resources
-
-        execution = sandboxed_execute(nb, slot=1000 + os.getpid() % 1000, env={"AUTODIFF_PROBE_SEED": str(seed)},
-                                      limits=limits, probes_pkg=pkg,
-                                      data_files={k: str(v) for k, v in template.data_files.items()},
-                                      runtime_parent=cache)
-        verdicts = {v.grade_id: v for v in grade_tests(template, execution, seed, forbidden)}
-        for cell in execution.nb.cells:
+        limits = self.limits()
+        try:
+            preflight(cache, limits)
+        except Exception as exc:  # noqa: BLE001 - SandboxUnavailable or worse: no grade
+            raise GraderFailure(f"{student}/{aid}: {exc}") from exc
+        pkg = probes_package(cache)
+        try:
+            with SlotLease.claim() as lease:
+                graded = grade_cells(
+                    [dict(c) for c in nb.cells],
+                    template,
+                    state.seed(student, aid),
+                    SandboxSettings(limits, str(pkg), str(cache)),
+                    lease.uid,
+                )
+        finally:
+            remove_probes_package(pkg)
+        if graded.status == "grader_error" or graded.notebook is None:
+            raise GraderFailure(f"{student}/{aid}: grader error, no grade recorded: {graded.message}")
+        out = graded.notebook
+        verdicts = {t.grade_id: t for t in graded.tests}
+        for cell in out.cells:
             gid = nbgrader_meta(cell).get("grade_id")
             if gid in verdicts:
                 cell.outputs = [_verdict_output(verdicts[gid])]
-        info = execution.nb.metadata.setdefault("autodiff_grading", {})
-        info.update(status=execution.status, message=execution.message)
-        if execution.status != "ok":
-            self.log.warning("%s/%s: %s (%s)", student, aid, execution.status, execution.message)
-        return execution.nb, resources
+        out.metadata = nb.metadata
+        out.metadata["autodiff_grading"] = {
+            "status": graded.status,
+            "message": graded.message,
+            "notes": graded.notes,
+        }
+        for note in graded.notes:
+            self.log.warning("%s/%s: %s", student, aid, note)
+        if graded.status != "ok":
+            self.log.warning("%s/%s: %s (%s)", student, aid, graded.status, graded.message)
+        return out, resources
 
 
 class HideHiddenTests(NbGraderPreprocessor):
@@ -114,3 +128,68 @@ class HideHiddenTests(NbGraderPreprocessor):
         if nbgrader_meta(cell).get("grade") and cell.cell_type == "code":
             cell.source = visible_part(cell.source)
         return cell, resources
+
+
+class CourseLatePenalty(LateSubmissionPlugin):
+    """The course's late policy through nbgrader's plugin API: the points to take off."""
+
+    def late_submission_penalty(self, student_id: str, score: float, total_seconds_late: float) -> float:
+        aid = self.parent.assignment_id
+        policy = self.parent.deadline(aid).policy
+        penalty = policy.penalty(total_seconds_late, course.assignment(aid).max_score, score)
+        self.log.warning(
+            "%s/%s: %s late; %s: %g point(s) off",
+            student_id,
+            aid,
+            late.duration_text(total_seconds_late),
+            policy.describe(),
+            penalty,
+        )
+        return penalty
+
+
+class AssignCourseLatePenalties(AssignLatePenalties):
+    """AssignLatePenalties with the course's due date (in the gradebook) and late policy."""
+
+    plugin_class = Type(
+        CourseLatePenalty, klass=BasePlugin, help="the plugin that computes each late penalty"
+    ).tag(config=True)
+    due = Dict(
+        value_trait=Unicode(),
+        help="{assignment id: due date}, overriding the course table "
+        "(ISO 8601 with a time zone), as `grade --due` does",
+    ).tag(config=True)
+    late_policy = Dict(
+        value_trait=Unicode(),
+        help="{assignment id: late policy}, overriding the course table, as `grade --late-policy` does",
+    ).tag(config=True)
+
+    def deadline(self, aid: str) -> late.Deadline:
+        return late.deadlines(self.due, self.late_policy)[aid]
+
+    def preprocess(self, nb, resources):
+        aid = resources["nbgrader"]["assignment"]
+        due = self.deadline(aid).due
+        if due is not None:  # the course's due date is the one nbgrader measures lateness from
+            due_utc = due.astimezone(UTC).replace(tzinfo=None)
+            with Gradebook(resources["nbgrader"]["db_url"]) as gb:
+                previous = gb.find_assignment(aid).duedate
+                if previous != due_utc:
+                    if previous is not None:
+                        self.log.warning(
+                            "%s: the gradebook's due date %s (UTC) is replaced by the course's, %s",
+                            aid,
+                            previous,
+                            due.isoformat(),
+                        )
+                    gb.update_or_create_assignment(aid, duedate=due_utc)
+        return super().preprocess(nb, resources)
+
+
+__all__ = [
+    "GradeSubmission",
+    "HideHiddenTests",
+    "GraderFailure",
+    "AssignCourseLatePenalties",
+    "CourseLatePenalty",
+]

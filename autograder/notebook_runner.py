@@ -5,6 +5,7 @@
 runs it top to bottom in a fresh kernel with Jupyter, IPython and Matplotlib pointed at a
 temporary folder, stops at the first error, and prints the slowest cells.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,14 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-ISOLATED_VARS = ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
-                 "MPLCONFIGDIR", "XDG_CACHE_HOME")
+ISOLATED_VARS = (
+    "JUPYTER_CONFIG_DIR",
+    "JUPYTER_DATA_DIR",
+    "JUPYTER_RUNTIME_DIR",
+    "IPYTHONDIR",
+    "MPLCONFIGDIR",
+    "XDG_CACHE_HOME",
+)
 
 
 @contextlib.contextmanager
@@ -40,6 +47,18 @@ def isolated_jupyter_env(base: Path | None = None):
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
+
+
+def private_kernel_manager(folder: Path):
+    """A kernel manager whose kernel listens on ipc sockets in `folder`, not on TCP ports.
+
+    With TCP, the client picks free ports and the kernel binds them a moment later; two kernels
+    started at once (the book's parallel runs, tests under xdist) can pick the same port and one
+    dies ("Address already in use"). Socket files in a private folder cannot collide."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(folder / "kernel"))
 
 
 @dataclass
@@ -66,15 +85,42 @@ class TimedClient(NotebookClient):
                 self.times.append((cell_index, time.perf_counter() - t0, first[:70]))
 
 
+def run_in_fresh_kernel(
+    nb: nbformat.NotebookNode,
+    *,
+    timeout: int,
+    allow_errors: bool = False,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    client_class=NotebookClient,
+) -> NotebookClient:
+    """Execute `nb` in place in a fresh python3 kernel, the way every course tool runs a notebook:
+    Jupyter's folders isolated, the kernel on private ipc sockets, in `cwd` (or an empty
+    folder), with `env` set only while it runs. Returns the client (a TimedClient has times)."""
+    with isolated_jupyter_env() as tmp:
+        os.environ.update(env or {})
+        work = cwd or tmp / "work"
+        work.mkdir(parents=True, exist_ok=True)
+        client = client_class(
+            nb,
+            km=private_kernel_manager(tmp / "sockets"),
+            timeout=timeout,
+            allow_errors=allow_errors,
+            store_widget_state=True,  # False breaks Output widgets in nbclient (a KeyError)
+            record_timing=False,
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            resources={"metadata": {"path": str(work)}},
+        )
+        client.execute()
+    return client
+
+
 def execute_notebook(path: Path, timeout: int = 300, cwd: Path | None = None) -> Run:
     """Execute every cell (raising nbclient's CellExecutionError on the first error)."""
     nb = nbformat.read(path, as_version=4)
-    client = TimedClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
-                          extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                          resources={"metadata": {"path": str(cwd or Path(path).parent)}})
     t0 = time.perf_counter()
-    with isolated_jupyter_env():
-        client.execute()
+    client = run_in_fresh_kernel(nb, timeout=timeout, cwd=cwd or Path(path).parent, client_class=TimedClient)
+    assert isinstance(client, TimedClient)
     return Run(nb, time.perf_counter() - t0, client.times)
 
 

@@ -3,6 +3,7 @@
 `python -m autograder release` refreshes the block between the two markers, so the repository
 address stays in one place (course.REPOSITORY) and a test proves the README follows it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,27 +11,34 @@ from pathlib import Path
 from . import course
 
 START, END = "<!-- notebooks:start -->", "<!-- notebooks:end -->"
-TITLES = {
-    "01_dual_numbers": "Dual numbers: finite differences, symbolic, and forward-mode AD by hand",
-    "02_euler_rk4": "Euler and RK4: fitting an RLC circuit with dual numbers through the solver",
-    "03_pytorch": "Reverse mode: a tape of your own, then PyTorch autograd",
-    "04_jax": "JAX: grad, pytrees, jit, vmap, lax.scan, maximum likelihood",
-    "05_mlp_logistic": "A small MLP and logistic regression, with gradient checking",
-    "06_jacobians_hessians": "Jacobians and Hessians: jvp, vjp, Newton, forward against reverse cost",
-}
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 
 
-def notebook_table() -> str:
-    lines = [START, "", "| # | notebook | open |", "|---|---|---|"]
-    for n, aid in enumerate(course.ASSIGNMENTS, 1):
+def notebook_rows(repository: str | None = None) -> list[str]:
+    """One table row per notebook: number, title (linked), working time, Colab and Binder badges."""
+    rows = ["| # | notebook | time | open |", "|---|---|---|---|"]
+    for n, a in enumerate(course.COURSE, 1):
+        aid = a.id
         path = f"{course.RELEASE_DIR}/{aid}/{aid}.ipynb"
-        lines.append(f"| {n} | [{TITLES[aid]}]({path}) | "
-                     f"[![Open In Colab]({COLAB_BADGE})]({course.colab_url(aid)}) "
-                     f"[![Binder]({BINDER_BADGE})]({course.binder_url(aid)}) |")
-    lines += ["", f"[![Binder]({BINDER_BADGE})]({course.binder_url()}) opens the whole course in JupyterLab.",
-              "", END]
+        rows.append(
+            f"| {n} | [{a.title}]({path}) | {a.time_estimate} | "
+            f"[![Open In Colab]({COLAB_BADGE})]({course.colab_url(aid, repository)}) "
+            f"[![Binder]({BINDER_BADGE})]({course.binder_url(aid, repository)}) |"
+        )
+    return rows
+
+
+def notebook_table() -> str:
+    lines = [START, "", *notebook_rows()]
+    lines += [
+        "",
+        f"[![Binder]({BINDER_BADGE})]({course.binder_url()}) opens the whole course in JupyterLab.",
+        "",
+        "Times are a student's working time, estimated as described in docs/authoring.md.",
+        "",
+        END,
+    ]
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@
 The second step is nbgrader's own `generate_assignment`, run with the course's
 nbgrader_config.py; this module only points it at the right folders.
 """
+
 from __future__ import annotations
 
 import io
@@ -46,9 +47,15 @@ def ensure_tools_on_path() -> None:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
-def generate_release(ids, root: Path = course.ROOT, release_dir: Path | None = None,
-                     db_url: str | None = None) -> None:
-    """Run nbgrader's generate_assignment for each id into release_dir (default notebooks/)."""
+def generate_release(
+    ids,
+    root: Path = course.ROOT,
+    release_dir: Path | None = None,
+    db_url: str | None = None,
+    repository: str | None = None,
+) -> None:
+    """Run nbgrader's generate_assignment for each id into release_dir (default notebooks/),
+    its Colab badges and install naming `repository` (default course.REPOSITORY)."""
     from nbgrader.converters import GenerateAssignment
     from nbgrader.coursedir import CourseDirectory
 
@@ -58,6 +65,8 @@ def generate_release(ids, root: Path = course.ROOT, release_dir: Path | None = N
         overrides.CourseDirectory.release_directory = str(release_dir)
     if db_url is not None:
         overrides.CourseDirectory.db_url = db_url
+    if repository is not None:
+        overrides.AddColabHeader.repository = repository
     cfg.merge(overrides)
     ensure_tools_on_path()
     for aid in ids:
@@ -73,7 +82,9 @@ def generate_release(ids, root: Path = course.ROOT, release_dir: Path | None = N
         try:
             converter.start()
         except Exception as exc:  # nbgrader logs the reason, then raises a generic exception
-            raise ReleaseError(f"nbgrader generate_assignment failed for {aid}:\n{log.getvalue()[-3000:]}") from exc
+            raise ReleaseError(
+                f"nbgrader generate_assignment failed for {aid}:\n{log.getvalue()[-3000:]}"
+            ) from exc
         finally:
             converter.log.removeHandler(handler)
 
@@ -94,14 +105,17 @@ def release(ids=None, root: Path = course.ROOT) -> None:
         generate_release(ids, root, db_url=f"sqlite:///{Path(tmp) / 'gradebook.db'}")
     if (root / "README.md").exists():
         from .readme import refresh
+
         refresh(root / "README.md")
 
 
-def release_into(tmp: Path, ids=None, root: Path = course.ROOT) -> Path:
+def release_into(tmp: Path, ids=None, root: Path = course.ROOT, repository: str | None = None) -> Path:
     """Generate the release into tmp/ (with a throwaway gradebook) and return that folder."""
     ids = list(ids or course.ASSIGNMENTS)
     out = tmp / "release"
-    generate_release(ids, root, release_dir=out, db_url=f"sqlite:///{tmp / 'gradebook.db'}")
+    generate_release(
+        ids, root, release_dir=out, db_url=f"sqlite:///{tmp / 'gradebook.db'}", repository=repository
+    )
     return out
 
 

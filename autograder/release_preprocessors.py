@@ -1,14 +1,17 @@
 """nbgrader preprocessors added to `generate_assignment` through nbgrader_config.py.
 
 - `NameStubs` makes each stub say which exercise and function it belongs to.
-- `AddColabHeader` puts the Colab badge and the Colab-only install cell on top of the release.
+- `AddColabHeader` puts the Colab badge and the Colab-only install cell on top of the release
+  (for course.REPOSITORY, or the repository `publish` names).
 """
+
 from __future__ import annotations
 
 import re
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
 
 from . import course
 
@@ -49,26 +52,42 @@ class NameStubs(NbGraderPreprocessor):
         return cell, resources
 
 
-def colab_header_cells(aid: str) -> list:
+def colab_header_cells(aid: str, repository: str | None = None) -> list:
+    """The badge that opens this notebook of `repository` in Colab, and the cell that installs,
+    on Colab only, what Colab lacks and the practice checks (from that repository)."""
     badge = nbformat.v4.new_markdown_cell(
-        f'<a href="{course.colab_url(aid)}" target="_parent">'
-        '<img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>')
+        f'<a href="{course.colab_url(aid, repository)}" target="_parent">'
+        '<img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>'
+        f" &nbsp; Working time: {course.assignment(aid).time_estimate}."
+    )
     specs = ", ".join(repr(s) for s in course.colab_install_specs())
     install = nbformat.v4.new_code_cell(
-        "# On Google Colab only: install what Colab lacks. Elsewhere this cell does nothing.\n"
+        "# On Google Colab only: install what Colab lacks, and the practice checks from the student\n"
+        "# repository (without touching Colab's own packages). Elsewhere this cell does nothing.\n"
         "import sys\n"
         "if \"google.colab\" in sys.modules:\n"
         "    import subprocess\n"
-        f"    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"--quiet\", {specs}], check=True)")
+        f"    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"--quiet\", {specs}], check=True)\n"
+        f"    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"--quiet\", \"--no-deps\",\n"
+        f"                    {course.practice_install_url(repository)!r}], check=False)"
+    )
     badge.id, install.id = "colab-badge", "colab-install"
     return [badge, install]
 
 
 class AddColabHeader(NbGraderPreprocessor):
-    """Prepend the badge that opens this notebook in Colab and the guarded install cell."""
+    """Prepend the badge that opens this notebook in Colab and the guarded install cell.
+
+    `repository` (OWNER/NAME) is the GitHub repository they name: course.REPOSITORY unless
+    set, as `publish` sets it to write the student repository of another name."""
+
+    repository = Unicode(
+        "", help="OWNER/NAME of the repository the Colab badge and install name (empty: course.REPOSITORY)"
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         aid = resources["nbgrader"]["assignment"]
-        nb.cells = colab_header_cells(aid) + [c for c in nb.cells if c.get("id") not in
-                                              ("colab-badge", "colab-install")]
+        nb.cells = colab_header_cells(aid, self.repository or None) + [
+            c for c in nb.cells if c.get("id") not in ("colab-badge", "colab-install")
+        ]
         return nb, resources

@@ -3,6 +3,7 @@
 Used by the example class (examples/), the tests and the benchmarks, so all of them follow
 the notebooks whenever the sources change.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,8 +22,11 @@ def _meta(cell) -> dict:
 def solution_answers(aid: str, root: Path = course.ROOT) -> dict[str, str]:
     """{answer grade_id: solution source without the solution markers}."""
     nb = nbformat.read(course.solution_notebook(aid, root), as_version=4)
-    return {_meta(c)["grade_id"]: "\n".join(ln for ln in c.source.splitlines() if ln.strip() not in MARKERS)
-            for c in nb.cells if _meta(c).get("solution")}
+    return {
+        _meta(c)["grade_id"]: "\n".join(ln for ln in c.source.splitlines() if ln.strip() not in MARKERS)
+        for c in nb.cells
+        if _meta(c).get("solution")
+    }
 
 
 def release_notebook(aid: str, root: Path = course.ROOT) -> nbformat.NotebookNode:
@@ -49,7 +53,9 @@ def solved(aid: str, root: Path = course.ROOT, **overrides: str) -> nbformat.Not
     return with_answers(aid, answers, root)
 
 
-def write_submission(submitted: Path, student: str, aid: str, nb_or_text, filename: str | None = None) -> Path:
+def write_submission(
+    submitted: Path, student: str, aid: str, nb_or_text, filename: str | None = None
+) -> Path:
     """Write SUBMITTED/<student>/<aid>/<filename> (default <aid>.ipynb)."""
     folder = submitted / student / aid
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Benchmark 1: how long an instructor waits for a class to be graded.
 
-    AUTODIFF_SANDBOX_UID_BASE=68000 .venv/bin/python benchmarks/grading_throughput.py
+    .venv/bin/python benchmarks/grading_throughput.py
 
 One run, three measurements of the same class (20 students x each assignment that exists,
 a mix of correct, partly wrong and stub notebooks), side by side:
@@ -17,6 +17,7 @@ scores are the expected ones, and with `--profile` breaks one notebook's grading
 (preflight, worker start, kernel start in and out of the sandbox, setup-cell imports,
 probe cells, checks). Results go to benchmarks/results/grading_throughput.{json,md}.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,11 +35,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import machine  # noqa: E402
 import nbformat  # noqa: E402
 
-import machine  # noqa: E402
 from autograder import course  # noqa: E402
 from autograder import sample_submissions as samples  # noqa: E402
+from autograder.notebook_runner import ISOLATED_VARS as ISOLATED  # noqa: E402
 
 DEFAULT_ASSIGNMENTS = ("01_dual_numbers", "02_euler_rk4")
 # A class of 20: half solve everything, some get one thing wrong, some hand in the release.
@@ -47,12 +49,16 @@ TARGET_VS_STOCK = 0.4
 STRETCH_VS_LIMIT = 1.3
 # The arguments our grader gives its sandboxed kernels (grading/execute.py), for a fair limit.
 KERNEL_ARGS = ("--HistoryManager.enabled=False", "--IPKernelApp.matplotlib=agg")
-KERNEL_ENV = {"JAX_PLATFORMS": "cpu", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-ISOLATED = ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
-            "MPLCONFIGDIR", "XDG_CACHE_HOME")
+KERNEL_ENV = {
+    "JAX_PLATFORMS": "cpu",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
 
 
 # --- the class --------------------------------------------------------------------------
+
 
 def _wrong_rtruediv(answers: dict) -> dict:
     """01: the older notebook's bug, `__rtruediv__` returning a plain float."""
@@ -71,8 +77,9 @@ def _wrong_dloss(answers: dict) -> dict:
     src = answers["dloss"]
     if "np.mean(" in src:
         return {"dloss": src.replace("np.mean(", "np.sum(", 1)}
-    wrapper = ("\n\n_dloss_right = dloss\n\n\ndef dloss(Qhat, R, L):\n"
-               "    return 200 * _dloss_right(Qhat, R, L)\n")
+    wrapper = (
+        "\n\n_dloss_right = dloss\n\n\ndef dloss(Qhat, R, L):\n    return 200 * _dloss_right(Qhat, R, L)\n"
+    )
     return {"dloss": src + wrapper}
 
 
@@ -90,8 +97,7 @@ def partly_wrong_notebook(aid: str):
     # Any other assignment: every answer solved except the last one, left as the stub.
     last = list(answers)[-1]
     release = samples.release_notebook(aid)
-    stub = next(c.source for c in release.cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") == last)
+    stub = next(c.source for c in release.cells if c.metadata.get("nbgrader", {}).get("grade_id") == last)
     return samples.solved(aid, **{last: stub})
 
 
@@ -99,8 +105,10 @@ def available_assignments(requested) -> tuple[list[str], list[str]]:
     ok, notes = [], []
     for aid in requested:
         if not course.solution_notebook(aid).exists() or not course.release_notebook(aid).exists():
-            notes.append(f"{aid} skipped: no solution/release notebook yet "
-                         f"({course.solution_notebook(aid).relative_to(course.ROOT)})")
+            notes.append(
+                f"{aid} skipped: no solution/release notebook yet "
+                f"({course.solution_notebook(aid).relative_to(course.ROOT)})"
+            )
             continue
         ok.append(aid)
     return ok, notes
@@ -119,8 +127,11 @@ def build_class(submitted: Path, assignments: list[str], students: int) -> list[
     made = {}
     plan = []
     for aid in assignments:
-        notebooks = {"correct": samples.solved(aid), "partly_wrong": partly_wrong_notebook(aid),
-                     "stub": samples.release_notebook(aid)}
+        notebooks = {
+            "correct": samples.solved(aid),
+            "partly_wrong": partly_wrong_notebook(aid),
+            "stub": samples.release_notebook(aid),
+        }
         made[aid] = notebooks
         for i, kind in enumerate(kinds):
             student = f"student{i + 1:02d}"
@@ -160,27 +171,45 @@ def cpu_seconds() -> float:
 
 # --- ours ---------------------------------------------------------------------------------
 
-def run_ours(submitted: Path, work: Path, jobs: int, assignments: list[str]) -> dict:
+
+def run_ours(submitted: Path, work: Path, jobs: int, assignments: list[str], options: tuple = ()) -> dict:
+    """`grade --jobs JOBS` (plus `options`, e.g. --scheduler) into a fresh output folder."""
     out = work / "ours-out"
     if out.exists():
         shutil.rmtree(out)
     env = _isolated_env(work / "ours-env")
-    cmd = [sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out),
-           "--jobs", str(jobs), "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "autograder",
+        "grade",
+        str(submitted),
+        "--out",
+        str(out),
+        "--jobs",
+        str(jobs),
+        "--quiet",
+        *options,
+    ]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=course.ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise RuntimeError(f"our grader failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise RuntimeError(
+            f"our grader failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
     scores = {}
     with open(out / "grades.csv") as f:
         for row in csv.DictReader(f):
-            scores[(row["student_id"], row["assignment"])] = (float(row["score"]), float(row["max_score"]), row["status"])
+            scores[(row["student_id"], row["assignment"])] = (
+                float(row["score"]),
+                float(row["max_score"]),
+                row["status"],
+            )
     inner = []
     for p in (out / ".state" / "results").glob("*.json"):
         inner.append(json.loads(p.read_text()).get("seconds", 0.0))
-    return {"seconds": seconds, "scores": scores, "per_notebook_seconds": inner,
-            "command": " ".join(cmd[1:])}
+    return {"seconds": seconds, "scores": scores, "per_notebook_seconds": inner, "command": " ".join(cmd[1:])}
 
 
 # --- stock nbgrader -----------------------------------------------------------------------
@@ -199,10 +228,13 @@ def prepare_stock_course(course_dir: Path, submitted: Path, assignments: list[st
         src = course_dir / "source" / aid
         src.mkdir(parents=True)
         shutil.copy2(course.solution_notebook(aid), src / f"{aid}.ipynb")
-        proc = subprocess.run(["nbgrader", "generate_assignment", aid], cwd=course_dir, env=env,
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            ["nbgrader", "generate_assignment", aid], cwd=course_dir, env=env, capture_output=True, text=True
+        )
         if proc.returncode != 0:
-            raise RuntimeError(f"nbgrader generate_assignment {aid} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+            raise RuntimeError(
+                f"nbgrader generate_assignment {aid} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+            )
     shutil.copytree(submitted, course_dir / "submitted")
 
 
@@ -216,23 +248,36 @@ def run_stock(submitted: Path, work: Path, assignments: list[str]) -> dict:
     t0 = time.perf_counter()
     for aid in assignments:
         t1 = time.perf_counter()
-        proc = subprocess.run(["nbgrader", "autograde", aid], cwd=course_dir, env=env,
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            ["nbgrader", "autograde", aid], cwd=course_dir, env=env, capture_output=True, text=True
+        )
         per[aid] = time.perf_counter() - t1
         if proc.returncode != 0:
-            raise RuntimeError(f"nbgrader autograde {aid} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+            raise RuntimeError(
+                f"nbgrader autograde {aid} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+            )
     seconds = time.perf_counter() - t0
     scores = {}
-    export = subprocess.run(["nbgrader", "export", "--to", str(work / "stock-grades.csv")], cwd=course_dir,
-                            env=env, capture_output=True, text=True)
+    export = subprocess.run(
+        ["nbgrader", "export", "--to", str(work / "stock-grades.csv")],
+        cwd=course_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if export.returncode == 0:
         with open(work / "stock-grades.csv") as f:
             for row in csv.DictReader(f):
-                scores[(row["student_id"], row["assignment"])] = (float(row["score"] or 0), float(row["max_score"] or 0), "")
+                scores[(row["student_id"], row["assignment"])] = (
+                    float(row["score"] or 0),
+                    float(row["max_score"] or 0),
+                    "",
+                )
     return {"seconds": seconds, "per_assignment_seconds": per, "scores": scores}
 
 
 # --- the limit: bare nbclient, one notebook after the other ---------------------------------
+
 
 def graded_notebook(path: Path, aid: str):
     """The notebook our grader executes: the submission with its protected cells restored."""
@@ -255,10 +300,15 @@ def bare_execute(nb, cwd: Path, seed: int = 12345) -> dict:
     try:
         from autograder.notebook_runner import TimedClient
 
-        client = TimedClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                             shutdown_kernel="immediate",
-                             extra_arguments=[*KERNEL_ARGS, "--IPKernelApp.log_level=ERROR"],
-                             resources={"metadata": {"path": str(cwd)}})
+        client = TimedClient(
+            nb,
+            timeout=120,
+            kernel_name="python3",
+            allow_errors=True,
+            shutdown_kernel="immediate",
+            extra_arguments=[*KERNEL_ARGS, "--IPKernelApp.log_level=ERROR"],
+            resources={"metadata": {"path": str(cwd)}},
+        )
         t0 = time.perf_counter()
         client.execute()
         wall = time.perf_counter() - t0
@@ -287,7 +337,12 @@ def run_limit(submitted: Path, work: Path, plan: list[dict]) -> dict:
             per.append({**item, "seconds": r["seconds"], "outside_cells": r["seconds"] - r["cells_seconds"]})
             shutil.rmtree(cwd, ignore_errors=True)
     total = sum(p["seconds"] for p in per)
-    return {"sum_seconds": total, "cores": os.cpu_count(), "seconds": total / os.cpu_count(), "per_notebook": per}
+    return {
+        "sum_seconds": total,
+        "cores": os.cpu_count(),
+        "seconds": total / os.cpu_count(),
+        "per_notebook": per,
+    }
 
 
 def course_data_files(aid: str) -> dict:
@@ -297,6 +352,7 @@ def course_data_files(aid: str) -> dict:
 
 
 # --- profile: where one notebook's grading time goes ----------------------------------------
+
 
 def _time_subprocess(code: str, repeat: int = 3) -> float:
     """Least CPU seconds (user + system) of `python -c code` over a few runs."""
@@ -313,18 +369,21 @@ async def _kernel_start(sandboxed: bool, work: Path) -> float:
 
     from autograder.grading.execute import SandboxKernelManager
     from autograder.grading.sandbox import SandboxSpec, make_runtime_dir, probes_package
+    from autograder.grading.slots import SlotLease
 
     t0 = time.perf_counter()
     if sandboxed:
-        spec = SandboxSpec(runtime_dir=Path("."), slot=0)
-        runtime = make_runtime_dir(work, spec.uid)
-        spec = SandboxSpec(runtime_dir=runtime, slot=0)
+        uid = SlotLease.claim().uid  # held until this process ends
+        runtime = make_runtime_dir(work, uid)
+        spec = SandboxSpec(runtime_dir=runtime, uid=uid)
         km = SandboxKernelManager(spec, probes_package(work / "profile-pkg"))
     else:
         km = AsyncKernelManager(kernel_name="python3")
     extra = {} if sandboxed else {"extra_arguments": list(KERNEL_ARGS)}  # the sandbox adds the same ones
     t0 = time.perf_counter()
-    await km.start_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, **extra)
+    await km.start_kernel(
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, **extra
+    )
     kc = km.client()
     kc.start_channels()
     await kc.wait_for_ready(timeout=60)
@@ -336,8 +395,9 @@ async def _kernel_start(sandboxed: bool, work: Path) -> float:
 
 def _categorise(nb, cell_times) -> dict:
     out = {"setup_cell": 0.0, "test_cells": 0.0, "other_cells": 0.0}
-    setup = next((i for i, c in enumerate(nb.cells)
-                  if c.metadata.get("nbgrader", {}).get("grade_id") == "setup"), None)
+    setup = next(
+        (i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "setup"), None
+    )
     for index, secs in cell_times:
         meta = nb.cells[index].metadata.get("nbgrader", {})
         if index == setup:
@@ -358,18 +418,31 @@ def profile(submitted: Path, work: Path, plan: list[dict], repeat: int = 2) -> d
     prof: dict = {}
     cache = work / "profile-cache"
     cache.mkdir(exist_ok=True)
-    prof["note"] = ("*_cpu: CPU seconds (user + system) of the process tree; other *_seconds: wall time. "
-                    "'bare' kernels get the sandbox's thread and platform settings")
+    prof["note"] = (
+        "*_cpu: CPU seconds (user + system) of the process tree; other *_seconds: wall time. "
+        "'bare' kernels get the sandbox's thread and platform settings"
+    )
     t0, c0 = time.perf_counter(), cpu_seconds()
     preflight(cache, Limits())
     prof["preflight_seconds"] = round(time.perf_counter() - t0, 2)
     prof["preflight_cpu"] = round(cpu_seconds() - c0, 2)
     prof["python_startup_cpu"] = round(_time_subprocess("pass"), 2)
-    prof["worker_import_cpu"] = round(_time_subprocess(
-        "import autograder.grading.pipeline, autograder.grading.batch"), 2)
-    prof["import_cpu"] = {name: round(_time_subprocess(f"import {name}") - prof["python_startup_cpu"], 2)
-                          for name in ("numpy", "matplotlib.pyplot", "sympy", "jax", "torch", "ipywidgets",
-                                       "jupyterquiz", "ipykernel.kernelapp")}
+    prof["worker_import_cpu"] = round(
+        _time_subprocess("import autograder.grading.pipeline, autograder.grading.batch"), 2
+    )
+    prof["import_cpu"] = {
+        name: round(_time_subprocess(f"import {name}") - prof["python_startup_cpu"], 2)
+        for name in (
+            "numpy",
+            "matplotlib.pyplot",
+            "sympy",
+            "jax",
+            "torch",
+            "ipywidgets",
+            "jupyterquiz",
+            "ipykernel.kernelapp",
+        )
+    }
     with isolated_jupyter_env(work):
         starts = {"sandboxed": [], "bare": []}
         cpus = {"sandboxed": [], "bare": []}
@@ -381,7 +454,10 @@ def profile(submitted: Path, work: Path, plan: list[dict], repeat: int = 2) -> d
         prof["kernel_start_seconds"] = {k: round(min(v), 2) for k, v in starts.items()}
         prof["kernel_start_cpu"] = {k: round(min(v), 2) for k, v in cpus.items()}
 
+        from autograder.grading.slots import SlotLease
+
         pkg = probes_package(cache)
+        lease = SlotLease.claim()
         per_aid = {}
         for aid in sorted({p["assignment"] for p in plan}):
             item = next(p for p in plan if p["assignment"] == aid and p["kind"] == "correct")
@@ -401,10 +477,15 @@ def profile(submitted: Path, work: Path, plan: list[dict], repeat: int = 2) -> d
             try:
                 nb = graded_notebook(path, aid)
                 t, c0 = time.perf_counter(), cpu_seconds()
-                execution = ex.sandboxed_execute(nb, slot=0, env={"AUTODIFF_PROBE_SEED": "12345"},
-                                                 limits=Limits(), probes_pkg=pkg,
-                                                 data_files={k: str(v) for k, v in course_data_files(aid).items()},
-                                                 runtime_parent=cache)
+                execution = ex.sandboxed_execute(
+                    nb,
+                    uid=lease.uid,
+                    env={"AUTODIFF_PROBE_SEED": "12345"},
+                    limits=Limits(),
+                    probes_pkg=pkg,
+                    data_files={k: str(v) for k, v in course_data_files(aid).items()},
+                    runtime_parent=cache,
+                )
                 sandbox_wall = time.perf_counter() - t
                 sandbox_cpu = cpu_seconds() - c0
             finally:
@@ -420,7 +501,10 @@ def profile(submitted: Path, work: Path, plan: list[dict], repeat: int = 2) -> d
             nbformat.write(execution.nb, executed)
             check = subprocess.run(
                 [sys.executable, "-c", _CHECK_TIMER, aid, str(executed), json.dumps(execution.executed)],
-                cwd=course.ROOT, capture_output=True, text=True)
+                cwd=course.ROOT,
+                capture_output=True,
+                text=True,
+            )
             try:
                 check_times = json.loads(check.stdout.strip().splitlines()[-1])
             except (IndexError, json.JSONDecodeError):
@@ -436,9 +520,15 @@ def profile(submitted: Path, work: Path, plan: list[dict], repeat: int = 2) -> d
                 "bare_outside_cells_seconds": round(bare["seconds"] - bare["cells_seconds"], 2),
                 "checks": check_times,
                 "slowest_sandboxed_cells": [
-                    {"cell": i, "seconds": round(s, 2),
-                     "first_line": next((ln for ln in nb.cells[i].source.splitlines() if ln.strip()), "")[:60]}
-                    for i, s in sorted(times, key=lambda t: -t[1])[:5]],
+                    {
+                        "cell": i,
+                        "seconds": round(s, 2),
+                        "first_line": next((ln for ln in nb.cells[i].source.splitlines() if ln.strip()), "")[
+                            :60
+                        ],
+                    }
+                    for i, s in sorted(times, key=lambda t: -t[1])[:5]
+                ],
             }
         prof["per_assignment"] = per_aid
     return prof
@@ -452,6 +542,7 @@ def mark():
     w.append(time.perf_counter()); c.append(time.process_time())
 import nbformat
 from autograder.grading.execute import Execution
+from autograder.course import assignment
 from autograder.grading.template import load_template
 from autograder.grading.verdicts import grade_tests
 mark()
@@ -459,8 +550,8 @@ aid, path, executed = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 nb = nbformat.read(path, as_version=4)
 ex = Execution(nb=nb, executed=executed)
 template = load_template(aid)
-mark(); v1 = grade_tests(template, ex, 12345, {}); mark()
-v2 = grade_tests(template, ex, 12345, {}); mark()
+mark(); v1 = [v for v, _ in grade_tests(template, assignment(aid), ex, 12345, {})]; mark()
+v2 = grade_tests(template, assignment(aid), ex, 12345, {}); mark()
 r = lambda x: round(x, 2)
 print(json.dumps({"import_grader_seconds": r(w[1] - w[0]), "import_grader_cpu": r(c[1] - c[0]),
                   "first_checks_seconds": r(w[3] - w[2]), "first_checks_cpu": r(c[3] - c[2]),
@@ -471,6 +562,7 @@ print(json.dumps({"import_grader_seconds": r(w[1] - w[0]), "import_grader_cpu": 
 
 # --- verdicts on the scores ------------------------------------------------------------------
 
+
 def check_scores(plan: list[dict], scores: dict) -> list[str]:
     """What is off about our grader's scores: correct = full, stub = 0, partly wrong in between."""
     problems = []
@@ -480,10 +572,13 @@ def check_scores(plan: list[dict], scores: dict) -> list[str]:
             problems.append(f"{item['student']}/{item['assignment']}: no row")
             continue
         score, max_score, status = got
-        ok = {"correct": score == max_score, "stub": score == 0,
-              "partly_wrong": 0 < score < max_score}[item["kind"]]
+        ok = {"correct": score == max_score, "stub": score == 0, "partly_wrong": 0 < score < max_score}[
+            item["kind"]
+        ]
         if not ok or status not in ("ok", ""):
-            problems.append(f"{item['student']}/{item['assignment']} ({item['kind']}): {score:g}/{max_score:g} {status}")
+            problems.append(
+                f"{item['student']}/{item['assignment']} ({item['kind']}): {score:g}/{max_score:g} {status}"
+            )
     return problems
 
 
@@ -498,20 +593,33 @@ def score_summary(plan: list[dict], scores: dict) -> dict:
 
 # --- report ---------------------------------------------------------------------------------
 
+
 def markdown(data: dict) -> str:
     r = data["results"]
-    lines = [f"# Grading throughput{' (preliminary)' if data['preliminary'] else ''}", "",
-             machine.machine_markdown(data), ""]
-    lines += [f"Class: {data['students']} students x {', '.join(data['assignments'])} = "
-              f"{data['notebooks']} notebooks ({', '.join(f'{n} {k}' for k, n in data['mix'])} per assignment).",
-              *[f"- note: {n}" for n in data["notes"]], ""]
-    lines += ["| measurement | wall (s) | ours / this (wall) | CPU (s) | ours / this (CPU) | load avg during |",
-              "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"# Grading throughput{' (preliminary)' if data['preliminary'] else ''}",
+        "",
+        machine.machine_markdown(data),
+        "",
+    ]
+    lines += [
+        f"Class: {data['students']} students x {', '.join(data['assignments'])} = "
+        f"{data['notebooks']} notebooks ({', '.join(f'{n} {k}' for k, n in data['mix'])} per assignment).",
+        *[f"- note: {n}" for n in data["notes"]],
+        "",
+    ]
+    lines += [
+        "| measurement | wall (s) | ours / this (wall) | CPU (s) | ours / this (CPU) | load avg during |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     labels = {
         "ours": f"ours: `python -m autograder grade --jobs {data['jobs']}` (sandboxed)",
         "stock": "stock: `nbgrader autograde`, default configuration (no sandbox)",
-        "limit": (f"limit: sum of bare nbclient runs ({r['limit']['sum_seconds']:.1f} s) / {r['limit']['cores']} cores"
-                  if "limit" in r else ""),
+        "limit": (
+            f"limit: sum of bare nbclient runs ({r['limit']['sum_seconds']:.1f} s) / {r['limit']['cores']} cores"
+            if "limit" in r
+            else ""
+        ),
     }
     for key in r:
         if key.startswith("ours-j"):
@@ -519,44 +627,74 @@ def markdown(data: dict) -> str:
         wall, cpu = r[key]["seconds"], r[key].get("cpu_seconds")
         ratio_wall = f"{r['ours']['seconds'] / wall:.2f}" if "ours" in r else ""
         ratio_cpu = f"{r['ours']['cpu_seconds'] / cpu:.2f}" if "ours" in r and cpu else ""
-        lines.append(f"| {labels[key]} | {wall:.1f} | {ratio_wall} | {cpu if cpu is not None else ''} | {ratio_cpu} "
-                     f"| {r[key].get('load1_mean', '')} |")
+        lines.append(
+            f"| {labels[key]} | {wall:.1f} | {ratio_wall} | {cpu if cpu is not None else ''} | {ratio_cpu} "
+            f"| {r[key].get('load1_mean', '')} |"
+        )
     lines.append("")
     if data.get("rounds", 1) > 1:
-        lines.append(f"Median of {data['rounds']} interleaved rounds; every round's wall time: " + "; ".join(
-            f"{k} {', '.join(f'{x:g}' for x in v['all_rounds_seconds'])} s" for k, v in r.items()
-            if "all_rounds_seconds" in v))
+        lines.append(
+            f"Median of {data['rounds']} interleaved rounds; every round's wall time: "
+            + "; ".join(
+                f"{k} {', '.join(f'{x:g}' for x in v['all_rounds_seconds'])} s"
+                for k, v in r.items()
+                if "all_rounds_seconds" in v
+            )
+        )
         lines.append("")
     ratios = data["ratios"]
     if "ours_over_stock" in ratios:
         ok = "meets" if ratios["ours_over_stock"] <= TARGET_VS_STOCK else "misses"
-        lines.append(f"- **ours / stock = {ratios['ours_over_stock']:.2f}** wall (target <= {TARGET_VS_STOCK}: {ok})")
+        lines.append(
+            f"- **ours / stock = {ratios['ours_over_stock']:.2f}** wall (target <= {TARGET_VS_STOCK}: {ok})"
+        )
     if "ours_over_limit" in ratios:
         ok = "meets" if ratios["ours_over_limit"] <= STRETCH_VS_LIMIT else "misses"
-        lines.append(f"- **ours / limit = {ratios['ours_over_limit']:.2f}** wall (stretch <= {STRETCH_VS_LIMIT}: {ok})")
+        lines.append(
+            f"- **ours / limit = {ratios['ours_over_limit']:.2f}** wall (stretch <= {STRETCH_VS_LIMIT}: {ok})"
+        )
     if "cpu_ours_over_stock" in ratios or "cpu_ours_over_limit" in ratios:
-        lines.append("- CPU seconds (whole process trees): ours / stock = "
-                     f"{ratios.get('cpu_ours_over_stock', float('nan')):.2f}, ours / limit (sum of CPU) = "
-                     f"{ratios.get('cpu_ours_over_limit', float('nan')):.2f}")
+        lines.append(
+            "- CPU seconds (whole process trees): ours / stock = "
+            f"{ratios.get('cpu_ours_over_stock', float('nan')):.2f}, ours / limit (sum of CPU) = "
+            f"{ratios.get('cpu_ours_over_limit', float('nan')):.2f}"
+        )
     for key in r:
         if key.startswith("ours-j"):
-            lines.append(f"- ours with --jobs {key[6:]} / ours with --jobs {data['jobs']}: "
-                         f"{r[key]['seconds'] / r['ours']['seconds']:.2f} wall" if "ours" in r else "")
+            lines.append(
+                f"- ours with --jobs {key[6:]} / ours with --jobs {data['jobs']}: "
+                f"{r[key]['seconds'] / r['ours']['seconds']:.2f} wall"
+                if "ours" in r
+                else ""
+            )
     if "ours" in r:
         per = r["ours"]["per_notebook_seconds"]
         if per:
-            lines.append(f"- ours, per notebook inside a worker: mean {sum(per) / len(per):.1f} s, "
-                         f"max {max(per):.1f} s (sum {sum(per):.1f} s over {data['jobs']} workers)")
+            lines.append(
+                f"- ours, per notebook inside a worker: mean {sum(per) / len(per):.1f} s, "
+                f"max {max(per):.1f} s (sum {sum(per):.1f} s over {data['jobs']} workers)"
+            )
     lines.append("")
-    lines.append("Scores (ours): " + "; ".join(f"{k}: {', '.join(v)}" for k, v in data["scores_ours"].items()))
+    lines.append(
+        "Scores (ours): " + "; ".join(f"{k}: {', '.join(v)}" for k, v in data["scores_ours"].items())
+    )
     if data.get("scores_stock"):
         lines.append("")
-        lines.append("Scores (stock nbgrader): " + "; ".join(f"{k}: {', '.join(v)}" for k, v in data["scores_stock"].items()))
+        lines.append(
+            "Scores (stock nbgrader): "
+            + "; ".join(f"{k}: {', '.join(v)}" for k, v in data["scores_stock"].items())
+        )
     if data["score_problems"]:
         lines += ["", "Unexpected scores (ours):", *[f"- {p}" for p in data["score_problems"]]]
     if data.get("profile"):
-        lines += ["", "## Profile (one correct notebook per assignment)", "", "```json",
-                  json.dumps(data["profile"], indent=1), "```"]
+        lines += [
+            "",
+            "## Profile (one correct notebook per assignment)",
+            "",
+            "```json",
+            json.dumps(data["profile"], indent=1),
+            "```",
+        ]
     return "\n".join(lines)
 
 
@@ -565,9 +703,17 @@ def main(argv=None) -> int:
     p.add_argument("--students", type=int, default=20)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--assignments", nargs="+", default=list(DEFAULT_ASSIGNMENTS))
-    p.add_argument("--phases", default="ours,stock,limit,ours-j3", help="comma-separated: ours, stock, limit, and ours-jN (ours again with --jobs N)")
-    p.add_argument("--rounds", type=int, default=1,
-                   help="repeat all phases this many times, interleaved; each phase's median round is reported")
+    p.add_argument(
+        "--phases",
+        default="ours,stock,limit,ours-j3",
+        help="comma-separated: ours, stock, limit, and ours-jN (ours again with --jobs N)",
+    )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat all phases this many times, interleaved; each phase's median round is reported",
+    )
     p.add_argument("--profile", action="store_true", help="also break one notebook's grading time down")
     p.add_argument("--workdir", type=Path, help="keep the class, outputs and course copy here")
     p.add_argument("--results", type=Path, default=machine.RESULTS)
@@ -611,8 +757,11 @@ def main(argv=None) -> int:
                 samples = load.samples[first_sample:] or load.samples[-1:]
                 r["load1_mean"] = round(sum(samples) / max(1, len(samples)), 2)
                 rounds.setdefault(phase, []).append(r)
-                print(f"{phase}: {r['seconds']:.1f} s wall, {r['cpu_seconds']:.1f} s CPU, load {r['load1_mean']}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"{phase}: {r['seconds']:.1f} s wall, {r['cpu_seconds']:.1f} s CPU, load {r['load1_mean']}",
+                    file=sys.stderr,
+                    flush=True,
+                )
         for phase, runs in rounds.items():  # the median round of each phase (by wall time)
             results[phase] = sorted(runs, key=lambda r: r["seconds"])[(len(runs) - 1) // 2]
             if len(runs) > 1:
@@ -631,22 +780,32 @@ def main(argv=None) -> int:
         ratios["ours_over_limit"] = round(results["ours"]["seconds"] / results["limit"]["seconds"], 3)
     for other in ("stock", "limit"):
         if "ours" in results and other in results:
-            ratios[f"cpu_ours_over_{other}"] = round(results["ours"]["cpu_seconds"] / results[other]["cpu_seconds"], 3)
+            ratios[f"cpu_ours_over_{other}"] = round(
+                results["ours"]["cpu_seconds"] / results[other]["cpu_seconds"], 3
+            )
     cpu_method = _METER.method
     _METER.close()
     summary = load.summary()
     data = machine.header("grading_throughput", summary, machine.is_preliminary(summary, args.jobs))
-    data.update({
-        "rounds": args.rounds, "students": args.students, "assignments": assignments, "notebooks": len(plan), "jobs": args.jobs,
-        "cpu_accounting": cpu_method,
-        "mix": [[k, class_mix(args.students).count(k)] for k, _ in MIX], "notes": notes, "ratios": ratios,
-        "targets": {"ours_over_stock_max": TARGET_VS_STOCK, "ours_over_limit_stretch": STRETCH_VS_LIMIT},
-        "scores_ours": score_summary(plan, results["ours"]["scores"]) if "ours" in results else {},
-        "scores_stock": score_summary(plan, results["stock"]["scores"]) if "stock" in results else {},
-        "score_problems": check_scores(plan, results["ours"]["scores"]) if "ours" in results else [],
-        "results": {k: {kk: vv for kk, vv in v.items() if kk != "scores"} for k, v in results.items()},
-        "profile": prof,
-    })
+    data.update(
+        {
+            "rounds": args.rounds,
+            "students": args.students,
+            "assignments": assignments,
+            "notebooks": len(plan),
+            "jobs": args.jobs,
+            "cpu_accounting": cpu_method,
+            "mix": [[k, class_mix(args.students).count(k)] for k, _ in MIX],
+            "notes": notes,
+            "ratios": ratios,
+            "targets": {"ours_over_stock_max": TARGET_VS_STOCK, "ours_over_limit_stretch": STRETCH_VS_LIMIT},
+            "scores_ours": score_summary(plan, results["ours"]["scores"]) if "ours" in results else {},
+            "scores_stock": score_summary(plan, results["stock"]["scores"]) if "stock" in results else {},
+            "score_problems": check_scores(plan, results["ours"]["scores"]) if "ours" in results else [],
+            "results": {k: {kk: vv for kk, vv in v.items() if kk != "scores"} for k, v in results.items()},
+            "profile": prof,
+        }
+    )
     jpath, mpath = machine.write_results(args.name, data, markdown(data), args.results)
     print(markdown(data))
     print(f"\nwrote {jpath} and {mpath}", file=sys.stderr)

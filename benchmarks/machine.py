@@ -5,6 +5,7 @@ the ratios taken side by side in one run are what we report. `LoadMonitor` sampl
 average and the share of busy CPU while a benchmark runs, so a result taken on a loaded
 machine says so (`preliminary`).
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -56,10 +57,18 @@ def _version(dist: str) -> str | None:
 
 def _git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         commit = out.stdout.strip() or None
         if commit and dirty.stdout.strip():
             commit += " (+ uncommitted changes)"
@@ -75,8 +84,19 @@ def describe_machine() -> dict:
         "ram_gb": _ram_gb(),
         "kernel": platform.release(),
         "python": platform.python_version(),
-        "versions": {d: _version(d) for d in ("numpy", "jax", "jaxlib", "torch", "nbgrader", "nbclient",
-                                              "ipykernel", "jupyter_client")},
+        "versions": {
+            d: _version(d)
+            for d in (
+                "numpy",
+                "jax",
+                "jaxlib",
+                "torch",
+                "nbgrader",
+                "nbclient",
+                "ipykernel",
+                "jupyter_client",
+            )
+        },
         "bwrap": _bwrap_version(),
         "git_commit": _git_commit(),
     }
@@ -95,7 +115,9 @@ def command_line() -> str:
     env = " ".join(f"{k}={os.environ[k]}" for k in ("AUTODIFF_SANDBOX_UID_BASE",) if k in os.environ)
     exe = os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(str(ROOT)) else sys.executable
     script = os.path.relpath(os.path.abspath(sys.argv[0]), ROOT)
-    return " ".join(filter(None, [env, shlex.quote(exe), shlex.quote(script), *map(shlex.quote, sys.argv[1:])]))
+    return " ".join(
+        filter(None, [env, shlex.quote(exe), shlex.quote(script), *map(shlex.quote, sys.argv[1:])])
+    )
 
 
 def _cpu_times() -> tuple[int, int]:
@@ -151,7 +173,6 @@ class LoadMonitor:
         }
 
 
-
 def is_preliminary(load: dict, own_parallelism: float) -> bool:
     """Loaded beyond what this benchmark itself puts on the machine (its own processes count)."""
     return load["load1_mean"] > own_parallelism + PRELIMINARY_EXTRA_LOAD
@@ -160,7 +181,7 @@ def is_preliminary(load: dict, own_parallelism: float) -> bool:
 def header(name: str, load: dict, preliminary: bool) -> dict:
     return {
         "benchmark": name,
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "command": command_line(),
         "machine": describe_machine(),
         "load": load,
@@ -183,8 +204,11 @@ def machine_markdown(info: dict) -> str:
         f"CPU busy {100 * load['cpu_busy_share']:.0f} % of all cores",
     ]
     if info["preliminary"]:
-        lines.insert(0, "**Preliminary**: the machine was loaded by other work during this run "
-                        "(load average above what this benchmark itself uses); rerun on a quiet machine.\n")
+        lines.insert(
+            0,
+            "**Preliminary**: the machine was loaded by other work during this run "
+            "(load average above what this benchmark itself uses); rerun on a quiet machine.\n",
+        )
     return "\n".join(lines)
 
 

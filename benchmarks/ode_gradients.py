@@ -18,6 +18,7 @@ All five must end at the same (R, L); the script checks that, then reports (a)/(
 >= 10), (c)/(d) (target >= 1.8) and PyTorch against each. Results go to
 benchmarks/results/ode_gradients.{json,md}.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,15 +32,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import machine  # noqa: E402
 import numpy as np  # noqa: E402
 
-import machine  # noqa: E402
+from autograder import rlc  # noqa: E402  (the one RLC model: constants, RK4 step, loss)
 
-C, E = 2.0, 60.0
-TIMES = np.linspace(0.0, 200.0, 200)
-DT = float(TIMES[1] - TIMES[0])
+C, E, TIMES, DT = rlc.C, rlc.E, rlc.TIMES, rlc.DT
 N = len(TIMES)
-TRUE_RL = (1.0, 10.0)
+TRUE_RL = (rlc.TRUE_R, rlc.TRUE_L)
 START_RL = (8.0, 5.0)
 LEARNING_RATE = 3e-3
 STEPS = 100
@@ -56,25 +56,12 @@ def observed_charge() -> np.ndarray:
 
 # --- a, b: JAX -----------------------------------------------------------------------------
 
+
 def _jax():
     import jax
 
     jax.config.update("jax_enable_x64", True)
     return jax
-
-
-def _rhs(m, state, R, L):
-    """d/dt [Q', Q] for the module m (numpy or jax.numpy); state is indexable."""
-    dq, q = state[0], state[1]
-    return m.stack([(E - R * dq - q / C) / L, dq])
-
-
-def _rk4_step(m, state, R, L):
-    k1 = _rhs(m, state, R, L)
-    k2 = _rhs(m, state + DT / 2 * k1, R, L)
-    k3 = _rhs(m, state + DT / 2 * k2, R, L)
-    k4 = _rhs(m, state + DT * k3, R, L)
-    return state + DT / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
 
 
 def make_jit_python_loop():
@@ -83,12 +70,8 @@ def make_jit_python_loop():
     jnp = jax.numpy
 
     def loss(p, qhat):
-        state = jnp.zeros(2)
-        qs = [state[1]]
-        for _ in range(N - 1):
-            state = _rk4_step(jnp, state, p[0], p[1])
-            qs.append(state[1])
-        return jnp.mean((jnp.stack(qs) - qhat) ** 2)
+        zero = jnp.zeros(())
+        return rlc.loss(jnp.stack(rlc.charges(p[0], p[1], start=(zero, zero))), qhat)
 
     return jax.jit(jax.grad(loss))
 
@@ -100,11 +83,12 @@ def make_lax_scan():
 
     def loss(p, qhat):
         def step(state, _):
-            new = _rk4_step(jnp, state, p[0], p[1])
+            new = rlc.rk4_step(state, DT, p[0], p[1])
             return new, new[1]
 
-        _, qs = jax.lax.scan(step, jnp.zeros(2), None, length=N - 1)
-        return jnp.mean((jnp.concatenate([jnp.zeros(1), qs]) - qhat) ** 2)
+        zero = jnp.zeros(())
+        _, qs = jax.lax.scan(step, (zero, zero), None, length=N - 1)
+        return rlc.loss(jnp.concatenate([jnp.zeros(1), qs]), qhat)
 
     return jax.jit(jax.grad(loss))
 
@@ -134,6 +118,7 @@ def run_lax_scan(qhat):
 
 
 # --- c, d: dual numbers in plain Python ------------------------------------------------------
+
 
 class Dual:
     """value + derivative * eps. The derivative may be a float or a numpy array (one entry
@@ -165,39 +150,29 @@ class Dual:
 
     def __mul__(self, other):
         if isinstance(other, Dual):
-            return Dual(self.value * other.value,
-                        self.derivative * other.value + self.value * other.derivative)
+            return Dual(
+                self.value * other.value, self.derivative * other.value + self.value * other.derivative
+            )
         return Dual(self.value * other, self.derivative * other)
 
     __rmul__ = __mul__
 
     def __truediv__(self, other):
         if isinstance(other, Dual):
-            return Dual(self.value / other.value,
-                        (self.derivative * other.value - self.value * other.derivative) / other.value ** 2)
+            return Dual(
+                self.value / other.value,
+                (self.derivative * other.value - self.value * other.derivative) / other.value**2,
+            )
         return Dual(self.value / other, self.derivative / other)
 
     def __rtruediv__(self, other):
-        return Dual(other / self.value, -other * self.derivative / self.value ** 2)
-
-
-def _rhs_dual(state, R, L):
-    dq, q = state[0], state[1]
-    return np.array([(E - R * dq - q / C) / L, dq], dtype=object)
+        return Dual(other / self.value, -other * self.derivative / self.value**2)
 
 
 def rk4_dual(R, L) -> list:
-    """Charges at every time, as the older tutorial simulated: object arrays of duals."""
-    state = np.zeros(2, dtype=object)  # the initial state does not depend on R or L: tangent 0
-    qs = [state[1]]
-    for _ in range(N - 1):
-        k1 = _rhs_dual(state, R, L)
-        k2 = _rhs_dual(state + DT / 2 * k1, R, L)
-        k3 = _rhs_dual(state + DT / 2 * k2, R, L)
-        k4 = _rhs_dual(state + DT * k3, R, L)
-        state = state + DT / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-        qs.append(state[1])
-    return qs
+    """Charges at every time, stepping duals through the course's RK4 (autograder.rlc). The
+    initial state does not depend on R or L: it stays plain floats (tangent 0)."""
+    return rlc.charges(R, L)
 
 
 def _parts(qs, width: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -244,6 +219,7 @@ def run_dual_vector(qhat):
 
 # --- e: PyTorch ----------------------------------------------------------------------------------
 
+
 def run_torch(qhat):
     """(e) Eager autograd through a Python-loop RK4, float64; the leaf is updated under no_grad."""
     import torch
@@ -253,13 +229,8 @@ def run_torch(qhat):
     p = torch.tensor(START_RL, dtype=torch.float64, requires_grad=True)
 
     def loss(p):
-        R, L = p[0], p[1]
-        state = torch.zeros(2, dtype=torch.float64)
-        qs = [state[1]]
-        for _ in range(N - 1):
-            state = _rk4_step(torch, state, R, L)
-            qs.append(state[1])
-        return torch.mean((torch.stack(qs) - qhat_t) ** 2)
+        zero = torch.zeros((), dtype=torch.float64)
+        return rlc.loss(torch.stack(rlc.charges(p[0], p[1], start=(zero, zero))), qhat_t)
 
     t0 = time.perf_counter()
     first = None
@@ -274,7 +245,11 @@ def run_torch(qhat):
 
 
 METHODS = {
-    "jit_python_loop": ("a", "jax.jit(jax.grad(loss)), Python-loop RK4 (199 unrolled steps)", run_jit_python_loop),
+    "jit_python_loop": (
+        "a",
+        "jax.jit(jax.grad(loss)), Python-loop RK4 (199 unrolled steps)",
+        run_jit_python_loop,
+    ),
     "lax_scan": ("b", "jax.jit(jax.grad(loss)), RK4 in lax.scan", run_lax_scan),
     "dual_scalar_x2": ("c", "two scalar-dual simulations (one for R, one for L)", run_dual_scalar_x2),
     "dual_vector": ("d", "one vector-dual simulation (derivative: numpy array of length 2)", run_dual_vector),
@@ -283,19 +258,26 @@ METHODS = {
 
 
 def markdown(data: dict) -> str:
-    lines = [f"# ODE gradient methods on the RLC problem{' (preliminary)' if data['preliminary'] else ''}", "",
-             machine.machine_markdown(data), "",
-             f"Each method: compile (if any) plus {STEPS} gradient-descent steps from (R, L) = {START_RL}, "
-             f"step {LEARNING_RATE}, float64, each run in a fresh Python process (imports not timed); "
-             f"best of {data['repeat']} run(s) per method, methods interleaved.", "",
-             "| | method | total (s) | first call (s) | later steps (ms/step) | final (R, L) |",
-             "|---|---|---:|---:|---:|---|"]
-    for name, r in data["methods"].items():
+    lines = [
+        f"# ODE gradient methods on the RLC problem{' (preliminary)' if data['preliminary'] else ''}",
+        "",
+        machine.machine_markdown(data),
+        "",
+        f"Each method: compile (if any) plus {STEPS} gradient-descent steps from (R, L) = {START_RL}, "
+        f"step {LEARNING_RATE}, float64, each run in a fresh Python process (imports not timed); "
+        f"best of {data['repeat']} run(s) per method, methods interleaved.",
+        "",
+        "| | method | total (s) | first call (s) | later steps (ms/step) | final (R, L) |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for r in data["methods"].values():
         if r.get("timed_out"):
             lines.append(f"| {r['letter']} | {r['label']} | > {r['seconds']:.0f} | | | did not finish |")
             continue
-        lines.append(f"| {r['letter']} | {r['label']} | {r['seconds']:.2f} | {r['first_call_seconds']:.2f} | "
-                     f"{1000 * r['later_step_seconds']:.2f} | ({r['final'][0]:.6f}, {r['final'][1]:.6f}) |")
+        lines.append(
+            f"| {r['letter']} | {r['label']} | {r['seconds']:.2f} | {r['first_call_seconds']:.2f} | "
+            f"{1000 * r['later_step_seconds']:.2f} | ({r['final'][0]:.6f}, {r['final'][1]:.6f}) |"
+        )
     ratios, bound = data["ratios"], set(data["ratios_are_lower_bounds_for"])
 
     def fmt(key, digits=2):
@@ -311,19 +293,27 @@ def markdown(data: dict) -> str:
         if ratios[key] >= target:
             return "meets" if y not in bound else "undecided"
         return "misses" if x not in bound else "undecided"
-    lines += ["",
-              f"- **(a)/(b) jit over a Python loop vs lax.scan = {fmt('a_over_b', 1)}x** "
-              f"(target >= {TARGET_LOOP_OVER_SCAN:g}: {verdict('a_over_b', TARGET_LOOP_OVER_SCAN)})",
-              f"- **(c)/(d) two scalar-dual simulations vs one vector-dual = {fmt('c_over_d')}x** "
-              f"(target >= {TARGET_SCALAR_OVER_VECTOR:g}: {verdict('c_over_d', TARGET_SCALAR_OVER_VECTOR)})",
-              f"- PyTorch (e) relative to each: e/a = {fmt('e_over_a', 3)}, e/b = {fmt('e_over_b', 1)}, "
-              f"e/c = {fmt('e_over_c')}, e/d = {fmt('e_over_d')}",
-              f"- all finished methods end at the same (R, L): largest difference {data['max_final_difference']:.1e}"]
+
+    lines += [
+        "",
+        f"- **(a)/(b) jit over a Python loop vs lax.scan = {fmt('a_over_b', 1)}x** "
+        f"(target >= {TARGET_LOOP_OVER_SCAN:g}: {verdict('a_over_b', TARGET_LOOP_OVER_SCAN)})",
+        f"- **(c)/(d) two scalar-dual simulations vs one vector-dual = {fmt('c_over_d')}x** "
+        f"(target >= {TARGET_SCALAR_OVER_VECTOR:g}: {verdict('c_over_d', TARGET_SCALAR_OVER_VECTOR)})",
+        f"- PyTorch (e) relative to each: e/a = {fmt('e_over_a', 3)}, e/b = {fmt('e_over_b', 1)}, "
+        f"e/c = {fmt('e_over_c')}, e/d = {fmt('e_over_d')}",
+        f"- all finished methods end at the same (R, L): largest difference {data['max_final_difference']:.1e}",
+    ]
     sw = data.get("dual_parameter_sweep")
     if sw:
-        lines += ["", "Where a vector dual pays off: k scalar-dual simulations against one vector-dual "
-                      f"simulation carrying k derivatives (one scalar simulation: {1000 * sw['scalar_simulation_seconds']:.1f} ms).",
-                  "", "| k | one vector simulation (ms) | k scalar / one vector |", "|---:|---:|---:|"]
+        lines += [
+            "",
+            "Where a vector dual pays off: k scalar-dual simulations against one vector-dual "
+            f"simulation carrying k derivatives (one scalar simulation: {1000 * sw['scalar_simulation_seconds']:.1f} ms).",
+            "",
+            "| k | one vector simulation (ms) | k scalar / one vector |",
+            "|---:|---:|---:|",
+        ]
         for k, v in sw["vector_simulation_seconds"].items():
             lines.append(f"| {k} | {1000 * v:.1f} | {sw['scalar_sims_over_vector'][k]:.2f} |")
     if data.get("notes"):
@@ -338,6 +328,7 @@ def parameter_sweep(ks=(2, 4, 8, 16), repeat: int = 3) -> dict:
     every small k (numpy's per-call overhead dominates), so the vector dual pays off from
     some k on. This is where that break-even lies for this problem.
     """
+
     def best(fn):
         times = []
         for _ in range(repeat):
@@ -351,9 +342,11 @@ def parameter_sweep(ks=(2, 4, 8, 16), repeat: int = 3) -> dict:
     for k in ks:
         seeds = np.eye(k)
         vector[k] = best(lambda: rk4_dual(Dual(START_RL[0], seeds[0]), Dual(START_RL[1], seeds[1])))
-    return {"scalar_simulation_seconds": scalar,
-            "vector_simulation_seconds": {str(k): v for k, v in vector.items()},
-            "scalar_sims_over_vector": {str(k): round(k * scalar / v, 2) for k, v in vector.items()}}
+    return {
+        "scalar_simulation_seconds": scalar,
+        "vector_simulation_seconds": {str(k): v for k, v in vector.items()},
+        "scalar_sims_over_vector": {str(k): round(k * scalar / v, 2) for k, v in vector.items()},
+    }
 
 
 def run_one(name: str) -> dict:
@@ -362,8 +355,12 @@ def run_one(name: str) -> dict:
     _jax().clear_caches()
     gc.collect()
     final, first, total = METHODS[name][2](qhat)
-    return {"seconds": total, "first_call_seconds": first,
-            "later_step_seconds": (total - first) / (STEPS - 1), "final": [float(x) for x in final]}
+    return {
+        "seconds": total,
+        "first_call_seconds": first,
+        "later_step_seconds": (total - first) / (STEPS - 1),
+        "final": [float(x) for x in final],
+    }
 
 
 def run_in_subprocess(name: str, timeout: float) -> dict:
@@ -380,10 +377,16 @@ def run_in_subprocess(name: str, timeout: float) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--repeat", type=int, default=1, help="runs per method (best is kept); methods interleaved")
+    p.add_argument(
+        "--repeat", type=int, default=1, help="runs per method (best is kept); methods interleaved"
+    )
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
-    p.add_argument("--timeout", type=float, default=300.0,
-                   help="seconds allowed per run; a run that takes longer is reported as a lower bound")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="seconds allowed per run; a run that takes longer is reported as a lower bound",
+    )
     p.add_argument("--results", type=Path, default=machine.RESULTS)
     p.add_argument("--name", default="ode_gradients")
     p.add_argument("--one", choices=list(METHODS), help=argparse.SUPPRESS)
@@ -404,13 +407,28 @@ def main(argv=None) -> int:
                 if r.get("timed_out"):
                     print(f"{name}: over {args.timeout:g} s (stopped)", file=sys.stderr, flush=True)
                 else:
-                    print(f"{name}: {r['seconds']:.2f} s (first call {r['first_call_seconds']:.2f} s) -> {r['final']}",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"{name}: {r['seconds']:.2f} s (first call {r['first_call_seconds']:.2f} s) -> {r['final']}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 old = best.get(name)
-                if old is None or old.get("timed_out") or (not r.get("timed_out") and r["seconds"] < old["seconds"]):
+                if (
+                    old is None
+                    or old.get("timed_out")
+                    or (not r.get("timed_out") and r["seconds"] < old["seconds"])
+                ):
                     best[name] = r
-        sweep = json.loads(subprocess.run([sys.executable, str(Path(__file__).resolve()), "--sweep"],
-                                          capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+        sweep = json.loads(
+            subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--sweep"],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
     done = {n: r for n, r in best.items() if not r.get("timed_out")}
     finals = np.array([r["final"] for r in done.values()])
     spread = float(np.max(np.abs(finals - finals[0]))) if len(finals) else 0.0
@@ -418,24 +436,37 @@ def main(argv=None) -> int:
     lower_bound = {METHODS[n][0] for n, r in best.items() if r.get("timed_out")}
     # A stopped run's time is a lower bound: x/y is then a lower bound when x was stopped,
     # an upper bound when y was; both stopped says nothing.
-    ratios = {f"{x}_over_{y}": round(t[x] / t[y], 3) for x, y in
-              (("a", "b"), ("c", "d"), ("e", "a"), ("e", "b"), ("e", "c"), ("e", "d"))
-              if x in t and y in t and not (x in lower_bound and y in lower_bound)}
+    ratios = {
+        f"{x}_over_{y}": round(t[x] / t[y], 3)
+        for x, y in (("a", "b"), ("c", "d"), ("e", "a"), ("e", "b"), ("e", "c"), ("e", "d"))
+        if x in t and y in t and not (x in lower_bound and y in lower_bound)
+    }
     summary = load.summary()
     data = machine.header("ode_gradients", summary, machine.is_preliminary(summary, 1.0))
-    data.update({
-        "problem": {"C": C, "E": E, "times": "linspace(0, 200, 200)", "true_RL": TRUE_RL, "start_RL": START_RL,
-                    "learning_rate": LEARNING_RATE, "steps": STEPS},
-        "repeat": args.repeat,
-        "methods": {n: {"letter": METHODS[n][0], "label": METHODS[n][1], **r} for n, r in best.items()},
-        "ratios": ratios,
-        "ratios_are_lower_bounds_for": sorted(lower_bound),
-        "targets": {"a_over_b_min": TARGET_LOOP_OVER_SCAN, "c_over_d_min": TARGET_SCALAR_OVER_VECTOR},
-        "max_final_difference": spread,
-        "dual_parameter_sweep": sweep,
-        "notes": [f"({x}) did not finish within {args.timeout:g} s: its ratios are lower bounds"
-                  for x in sorted(lower_bound)],
-    })
+    data.update(
+        {
+            "problem": {
+                "C": C,
+                "E": E,
+                "times": "linspace(0, 200, 200)",
+                "true_RL": TRUE_RL,
+                "start_RL": START_RL,
+                "learning_rate": LEARNING_RATE,
+                "steps": STEPS,
+            },
+            "repeat": args.repeat,
+            "methods": {n: {"letter": METHODS[n][0], "label": METHODS[n][1], **r} for n, r in best.items()},
+            "ratios": ratios,
+            "ratios_are_lower_bounds_for": sorted(lower_bound),
+            "targets": {"a_over_b_min": TARGET_LOOP_OVER_SCAN, "c_over_d_min": TARGET_SCALAR_OVER_VECTOR},
+            "max_final_difference": spread,
+            "dual_parameter_sweep": sweep,
+            "notes": [
+                f"({x}) did not finish within {args.timeout:g} s: its ratios are lower bounds"
+                for x in sorted(lower_bound)
+            ],
+        }
+    )
     if len(args.methods) == len(METHODS):
         jpath, mpath = machine.write_results(args.name, data, markdown(data), args.results)
         print(markdown(data))

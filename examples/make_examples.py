@@ -3,14 +3,19 @@
     .venv/bin/python examples/make_examples.py          # rewrite examples/submitted/
     .venv/bin/python examples/make_examples.py --check  # exit 1 if it is out of date
 
-The students, built from the current release so they follow the notebooks:
+Every assignment of the course table (`course.COURSE`) whose notebooks exist gets the same six
+students, built from the current release so they follow the notebooks:
 - alice: correct everywhere;
-- bob: partly wrong (a classic dual-number bug; dloss without the factor 2);
+- bob: partly wrong: the solution with the plausible mistakes of `MISTAKES` (each a small
+  substitution in one answer, checked to apply, with the tests it must fail);
 - carol: the unmodified release;
 - dave: a notebook that is not valid JSON;
 - erin: a cheat that monkeypatches numpy's comparisons on top of the stub;
-- frank: a correct answer followed by an infinite loop.
+- frank: correct answers, then an infinite loop after the last answer cell (the demo grades
+  with a short `--cell-timeout`, see the Makefile).
+A new assignment in the course table needs an entry in `MISTAKES`: the build stops and says so.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,6 +23,7 @@ import filecmp
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -31,31 +37,150 @@ from autograder.sample_submissions import release_notebook, solution_answers, so
 CHEAT = "\n\nimport numpy\nnumpy.isclose = lambda *a, **k: True\nnumpy.allclose = lambda *a, **k: True\n"
 
 
-def _replace_once(text: str, old: str, new: str) -> str:
-    if old not in text:
-        raise ValueError(f"the solution no longer contains {old!r}: update examples/make_examples.py")
-    return text.replace(old, new, 1)
+@dataclass(frozen=True)
+class Mistake:
+    """A plausible wrong answer: `old` replaced by `new`, once, in the solution of `answer`."""
+
+    answer: str
+    old: str
+    new: str
+    why: str
 
 
-def partly_wrong(aid: str):
+@dataclass(frozen=True)
+class PartlyWrong:
+    """bob's submission of one assignment: the solution with these mistakes, and every test
+    they make it fail (tests/test_examples.py holds the grader to exactly these)."""
+
+    mistakes: tuple[Mistake, ...]
+    fails: tuple[str, ...]
+
+
+# bob's mistakes, per assignment. Each `old` is a piece of the solution in
+# solutions/<id>/<id>.py: when a notebook is rewritten, update the string here.
+MISTAKES: dict[str, PartlyWrong] = {
+    "01_dual_numbers": PartlyWrong(
+        (
+            Mistake(
+                "dual_class",
+                "return Dual(other / self.value, -other * self.derivative / self.value ** 2)",
+                "return other / self.value  # forgot the derivative",
+                "number / Dual returns a plain number (__rtruediv__ forgets the derivative)",
+            ),
+            Mistake(
+                "dual_class",
+                "-np.sin(self.value) * self.derivative",
+                "np.sin(self.value) * self.derivative",
+                "d/dx cos x taken as +sin x",
+            ),
+        ),
+        ("test_dual_mul_div", "test_dual_functions", "test_dual_compositions", "test_derivative_helper"),
+    ),
+    "02_euler_rk4": PartlyWrong(
+        (
+            Mistake(
+                "dloss",
+                "2 * np.mean((Q - Qhat) * dQ)",
+                "np.mean((Q - Qhat) * dQ)",
+                "half the gradient: the factor 2 of d/dQ (Q - Qhat)**2 forgotten",
+            ),
+        ),
+        ("test_dloss",),
+    ),
+    "03_pytorch": PartlyWrong(
+        (
+            Mistake(
+                "var_class",
+                "self.grad += other.value * out.grad",
+                "self.grad = other.value * out.grad",
+                "a product overwrites .grad instead of adding to it",
+            ),
+        ),
+        ("test_var_reuse", "test_var_deep_graphs"),
+    ),
+    "04_jax": PartlyWrong(
+        (
+            Mistake("nth_derivative", "for _ in range(n):", "for _ in range(n - 1):", "one jax.grad too few"),
+            Mistake(
+                "gaussian_mle",
+                "return mu, float(np.exp(log_sigma))",
+                "return mu, float(log_sigma)",
+                "returns log sigma instead of sigma",
+            ),
+        ),
+        ("test_nth_derivative", "test_fit_gaussian"),
+    ),
+    "05_mlp_logistic": PartlyWrong(
+        (
+            Mistake(
+                "nll_loss",
+                "return -jnp.sum(",
+                "return -jnp.mean(",
+                "the mean over the examples instead of the sum",
+            ),
+        ),
+        ("test_nll_loss",),
+    ),
+    "06_jacobians_hessians": PartlyWrong(
+        (
+            Mistake(
+                "jac_from_jvp",
+                "jax.vmap(column, out_axes=1)",
+                "jax.vmap(column)",
+                "the jvp columns stacked as rows: the transposed Jacobian",
+            ),
+        ),
+        ("test_jac_from_jvp",),
+    ),
+    "07_ad_in_practice": PartlyWrong(
+        (
+            Mistake(
+                "stable_log_sigmoid",
+                "jnp.log1p(jnp.exp(-jnp.abs(x)))",
+                "jnp.log(1 + jnp.exp(-jnp.abs(x)))",
+                "log(1 + tiny) instead of log1p: log sigmoid of a large x rounds to 0",
+            ),
+            Mistake(
+                "fixed_point",
+                "return pull_a(w)[0], jnp.zeros_like(y_star)",
+                "return pull_a(y_bar)[0], jnp.zeros_like(y_star)",
+                "the gradient through one application of f: the linear solve for w left out",
+            ),
+        ),
+        ("test_stable_log_sigmoid", "test_fixed_point"),
+    ),
+}
+
+
+def partly_wrong(aid: str) -> nbformat.NotebookNode:
+    """The solution with the assignment's MISTAKES applied, each checked to apply."""
+    if aid not in MISTAKES:
+        raise SystemExit(
+            f"examples/make_examples.py: no partly wrong answer for {aid}: add its plausible "
+            f"mistakes to MISTAKES"
+        )
     answers = solution_answers(aid)
-    if aid == "01_dual_numbers":
-        src = _replace_once(answers["dual_class"],
-                            "return Dual(other / self.value, -other * self.derivative / self.value ** 2)",
-                            "return other / self.value  # forgot the derivative")
-        src = _replace_once(src, "-np.sin(self.value) * self.derivative", "np.sin(self.value) * self.derivative")
-        return solved(aid, dual_class=src)
-    if aid == "02_euler_rk4":
-        src = _replace_once(answers["dloss"], "2 * np.mean((Q - Qhat) * dQ)", "np.mean((Q - Qhat) * dQ)")
-        return solved(aid, dloss=src)
-    return None
+    changed = {}
+    for m in MISTAKES[aid].mistakes:
+        source = changed.get(m.answer, answers[m.answer])
+        if m.old not in source:
+            raise SystemExit(
+                f"examples/make_examples.py: the answer {m.answer!r} of {aid} "
+                f"(solutions/{aid}/{aid}.py) no longer contains {m.old!r}: "
+                f"update its entry in MISTAKES"
+            )
+        changed[m.answer] = source.replace(m.old, m.new, 1)
+    return solved(aid, **changed)
+
+
+HANG_CELL_ID = "waiting-for-inspiration"
 
 
 def with_hang(aid: str):
     nb = solved(aid)
     last_answer = max(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution"))
     hang = nbformat.v4.new_code_cell("while True:  # waiting for inspiration\n    pass")
-    hang.id = "waiting-for-inspiration"  # new cells get random ids; the examples must be reproducible
+    hang.id = HANG_CELL_ID  # new cells get random ids; the examples must be reproducible
     nb.cells.insert(last_answer + 1, hang)
     return nb
 
@@ -67,18 +192,25 @@ def cheat(aid: str):
     return nb
 
 
-EXAMPLE_IDS = ("01_dual_numbers", "02_euler_rk4")
+def example_assignments() -> list[str]:
+    """Every assignment of the course table whose source and release notebooks exist."""
+    return [
+        a.id
+        for a in course.COURSE
+        if course.solution_notebook(a.id).exists() and course.release_notebook(a.id).exists()
+    ]
 
 
 def build(target: Path) -> None:
-    for aid in EXAMPLE_IDS:
-        if not (course.solution_notebook(aid).exists() and course.release_notebook(aid).exists()):
-            continue
-        students = {"alice": solved(aid), "bob": partly_wrong(aid), "carol": release_notebook(aid),
-                    "erin": cheat(aid), "frank": with_hang(aid)}
+    for aid in example_assignments():
+        students = {
+            "alice": solved(aid),
+            "bob": partly_wrong(aid),
+            "carol": release_notebook(aid),
+            "erin": cheat(aid),
+            "frank": with_hang(aid),
+        }
         for student, nb in students.items():
-            if nb is None:
-                continue
             folder = target / student / aid
             folder.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, folder / f"{aid}.ipynb")
@@ -106,8 +238,11 @@ def main(argv=None) -> int:
         build(fresh)
         if args.check:
             ok = target.exists() and _same_tree(fresh, target)
-            print("examples/submitted is up to date" if ok else
-                  "examples/submitted is out of date: run .venv/bin/python examples/make_examples.py")
+            print(
+                "examples/submitted is up to date"
+                if ok
+                else "examples/submitted is out of date: run .venv/bin/python examples/make_examples.py"
+            )
             return 0 if ok else 1
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(fresh, target)

@@ -7,15 +7,19 @@ and a few page helpers that drive JupyterLab the way a student would.
   checkpoint or stray file lands in it). `stop()` ends exactly the process it started (its
   process group) and the kernels that process started.
 - `launch_chromium` drives Debian's Chromium (`/usr/bin/chromium`, or $AUTODIFF_CHROMIUM)
-  through Playwright's Python API; `playwright install` is never needed.
+  through Playwright's Python API; `playwright install` is never needed. `require_chromium`
+  skips a test without them (fails it under CI), `screenshots_folder` is where tests save
+  their screenshots.
 - `LabPage` opens a notebook, runs one cell at a time (JupyterLab's "Run All" stops at the
   first error, and the release is full of intended ones), and reads what is on screen.
 - `classify_errors` decides which visible errors are the intended exercise stubs.
 """
+
 from __future__ import annotations
 
 import ast
 import atexit
+import contextlib
 import json
 import os
 import re
@@ -34,22 +38,36 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 CHROMIUM = Path(os.environ.get("AUTODIFF_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-breakpad",
-                 "--disable-dev-shm-usage")
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-breakpad",
+    "--disable-dev-shm-usage",
+)
 
 # Folders Jupyter, IPython, Matplotlib and JupyterLab would otherwise create in the home folder.
-_JUPYTER_DIRS = {"JUPYTER_CONFIG_DIR": "config", "JUPYTER_DATA_DIR": "data",
-                 "JUPYTER_RUNTIME_DIR": "runtime", "IPYTHONDIR": "ipython", "MPLCONFIGDIR": "mpl",
-                 "XDG_CACHE_HOME": "cache", "JUPYTERLAB_SETTINGS_DIR": "lab-settings",
-                 "JUPYTERLAB_WORKSPACES_DIR": "lab-workspaces"}
+_JUPYTER_DIRS = {
+    "JUPYTER_CONFIG_DIR": "config",
+    "JUPYTER_DATA_DIR": "data",
+    "JUPYTER_RUNTIME_DIR": "runtime",
+    "IPYTHONDIR": "ipython",
+    "MPLCONFIGDIR": "mpl",
+    "XDG_CACHE_HOME": "cache",
+    "JUPYTERLAB_SETTINGS_DIR": "lab-settings",
+    "JUPYTERLAB_WORKSPACES_DIR": "lab-workspaces",
+}
 
 # JupyterLab settings for a test: render every cell (no virtual scrolling, so the whole
 # notebook is in the DOM and in screenshots), no news or update pop-ups, no autosave races.
 LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
-        {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
 }
 
@@ -66,6 +84,7 @@ def _die_with_parent() -> None:
     """Linux: SIGTERM the server if the test process dies without cleaning up (e.g. SIGKILL)."""
     try:
         import ctypes
+
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
@@ -93,13 +112,21 @@ def add_to_gradebook(course_dir: Path, course_id: str, assignments: list[str], e
     """Start putting assignments into the copy's gradebook, as `nbgrader db assignment add`
     would, in one process (nbgrader's CLI takes seconds per call). nbgrader runs `alembic`
     from PATH, which `env` provides. Returns the running process."""
-    code = ("import sys\nfrom nbgrader.api import Gradebook\n"
-            "with Gradebook(sys.argv[1], course_id=sys.argv[2]) as gb:\n"
-            "    for aid in sys.argv[3:]:\n"
-            "        gb.update_or_create_assignment(aid)\n")
+    code = (
+        "import sys\nfrom nbgrader.api import Gradebook\n"
+        "with Gradebook(sys.argv[1], course_id=sys.argv[2]) as gb:\n"
+        "    for aid in sys.argv[3:]:\n"
+        "        gb.update_or_create_assignment(aid)\n"
+    )
     db_url = "sqlite:///" + str(course_dir / "gradebook.db")
-    return subprocess.Popen([sys.executable, "-c", code, db_url, course_id, *assignments], cwd=course_dir,
-                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, db_url, course_id, *assignments],
+        cwd=course_dir,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 class JupyterLab:
@@ -136,22 +163,32 @@ class JupyterLab:
         sep = "&" if "?" in path else "?"
         return f"{self.base_url}/{path.lstrip('/')}{sep}token={self.token}"
 
-    def start(self, course_id: str, assignments: list[str], timeout: float = 180) -> "JupyterLab":
+    def start(self, course_id: str, assignments: list[str], timeout: float = 180) -> JupyterLab:
         """Copy the course, start JupyterLab and, meanwhile, fill the copy's gradebook."""
         copy_course(self.course)
         cmd = lab_command() + [
-            "--no-browser", "--ip=127.0.0.1", f"--port={self.port}", "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={self.token}", "--allow-root",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            "--allow-root",
             f"--ServerApp.root_dir={self.course}",
             "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: run cells, read the kernel state
             "--LabApp.news_url=None",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         ]
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(cmd, cwd=self.course, env=self.env, stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True,  # its own process group, ended in stop()
-                                     preexec_fn=_die_with_parent)
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=self.course,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, ended in stop()
+            preexec_fn=_die_with_parent,
+        )
         atexit.register(self.stop)  # also when pytest is interrupted before the fixture's teardown
         gradebook = add_to_gradebook(self.course, course_id, assignments, self.env)
         try:
@@ -160,7 +197,9 @@ class JupyterLab:
             gradebook.kill()
             out, _ = gradebook.communicate()
         if gradebook.returncode != 0:
-            raise RuntimeError(f"could not fill the gradebook of the course copy:\n{out.decode(errors='replace')}")
+            raise RuntimeError(
+                f"could not fill the gradebook of the course copy:\n{out.decode(errors='replace')}"
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -188,6 +227,7 @@ class JupyterLab:
             return
         try:
             import psutil
+
             children = psutil.Process(proc.pid).children(recursive=True)
         except Exception:  # noqa: BLE001 - psutil missing or the server already gone
             children = []
@@ -213,6 +253,50 @@ class JupyterLab:
             self._log.close()
 
 
+def browser_required() -> bool:
+    """CI (or AUTODIFF_REQUIRE_BROWSER) turns a missing browser from a skip into a failure."""
+    return bool(os.environ.get("CI") or os.environ.get("AUTODIFF_REQUIRE_BROWSER"))
+
+
+def unavailable(reason: str):
+    import pytest
+
+    if browser_required():
+        pytest.fail(f"browser test cannot run: {reason} (CI or AUTODIFF_REQUIRE_BROWSER is set)")
+    pytest.skip(f"browser test skipped: {reason}")
+
+
+def require_chromium() -> None:
+    """Skip (or, in CI, fail) unless Chromium and Playwright's Python package are here."""
+    if not CHROMIUM.exists():
+        unavailable(f"{CHROMIUM} not found (Debian: apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        unavailable("the playwright Python package is not installed")
+
+
+def announce(request, message: str) -> None:
+    """Print even while pytest captures output (the screenshots folder must be findable)."""
+    capman = request.config.pluginmanager.getplugin("capturemanager")
+    if capman:
+        with capman.global_and_fixture_disabled():
+            print(f"\n{message}", flush=True)
+    else:
+        print(message)
+
+
+def screenshots_folder(request) -> Path:
+    """$AUTODIFF_SCREENSHOTS_DIR, or a new temporary folder; printed either way."""
+    import tempfile
+
+    folder = os.environ.get("AUTODIFF_SCREENSHOTS_DIR")
+    path = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="autodiff-screenshots-"))
+    path.mkdir(parents=True, exist_ok=True)
+    announce(request, f"[browser] screenshots: {path}")
+    return path
+
+
 def chromium_env(workdir: Path) -> dict:
     """Chromium writes crash-report and dconf folders under HOME and XDG dirs: keep them in workdir."""
     env = dict(os.environ)
@@ -223,8 +307,26 @@ def chromium_env(workdir: Path) -> dict:
 
 
 def launch_chromium(playwright, workdir: Path):
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS),
-                                      env=chromium_env(Path(workdir)), headless=True, timeout=60_000)
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=list(CHROMIUM_ARGS),
+        env=chromium_env(Path(workdir)),
+        headless=True,
+        timeout=60_000,
+    )
+
+
+@contextlib.contextmanager
+def running_chromium(workdir: Path):
+    """Headless Chromium through Playwright, closed on the way out."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_chromium(p, workdir)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -232,7 +334,9 @@ def launch_chromium(playwright, workdir: Path):
 # --------------------------------------------------------------------------------------------
 
 STUB_ERROR = re.compile(r"^NotImplementedError: Exercise [\w.\-]+: .+")
-_EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Iteration))(?::\s?(.*))?$")
+_EXC_LINE = re.compile(
+    r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Iteration))(?::\s?(.*))?$"
+)
 _NAME_ERROR = re.compile(r"name '([A-Za-z_]\w*)' is not defined")
 
 
@@ -266,8 +370,8 @@ def bound_names(source: str) -> set[str]:
 @dataclass
 class ShownError:
     cell: int
-    text: str                 # the whole stderr block as rendered
-    in_widget: bool = False   # inside an ipywidgets Output (e.g. an interactive plot)
+    text: str  # the whole stderr block as rendered
+    in_widget: bool = False  # inside an ipywidgets Output (e.g. an interactive plot)
 
     @property
     def summary(self) -> str:
@@ -297,8 +401,9 @@ def classify_errors(shown: list[ShownError], sources: dict[int, str]) -> ErrorVe
         ok = bool(last and STUB_ERROR.match(last))
         if not ok and last and last.startswith("NameError"):
             m = _NAME_ERROR.search(last)
-            ok = bool(m) and any(m.group(1) in bound_names(sources.get(c, ""))
-                                 for c in stopped_cells if c < err.cell)
+            ok = bool(m) and any(
+                m.group(1) in bound_names(sources.get(c, "")) for c in stopped_cells if c < err.cell
+            )
         (verdict.intended if ok else verdict.unintended).append(err)
         if ok:
             stopped_cells.add(err.cell)
@@ -387,25 +492,47 @@ class LabPage:
     def __init__(self, page, lab: JupyterLab):
         self.page, self.lab = page, lab
         self.console: list[str] = []
-        page.on("console", lambda m: self.console.append(f"{m.type}: {m.text[:300]}")
-                if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e: self.console.append(f"pageerror: {str(e)[:300]}"))
+        self.page_errors: list[str] = []  # uncaught exceptions, with the script line they come from
+        self.blocked: list[str] = []  # requests for anything but the server (aborted)
+        page.on(
+            "console",
+            lambda m: (
+                self.console.append(f"{m.type}: {m.text[:300]}") if m.type in ("error", "warning") else None
+            ),
+        )
+        page.on("pageerror", self._page_error)
         # Offline here, and a test must not depend on the network: only the server is reachable.
         local = (self.lab.base_url, self.lab.base_url.replace("http", "ws"), "data:", "blob:")
-        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(local)
-                   else route.abort())
+        page.route(
+            "**/*",
+            lambda route: route.continue_() if route.request.url.startswith(local) else self._block(route),
+        )
+
+    def _page_error(self, error) -> None:
+        where = next((ln.strip() for ln in (error.stack or "").splitlines()[1:2]), "")
+        self.page_errors.append(f"{str(error)[:300]} {where[:200]}".strip())
+        self.console.append(f"pageerror: {self.page_errors[-1]}")
+
+    def _block(self, route) -> None:
+        self.blocked.append(route.request.url[:200])
+        self.console.append(f"blocked: {route.request.url[:200]}")
+        route.abort()
 
     def load_lab(self, timeout: float = 120) -> None:
-        self.page.goto(self.lab.url("lab/workspaces/autodiff-browser-test?reset"),
-                       timeout=timeout * 1000, wait_until="domcontentloaded")
+        self.page.goto(
+            self.lab.url("lab/workspaces/autodiff-browser-test?reset"),
+            timeout=timeout * 1000,
+            wait_until="domcontentloaded",
+        )
         self.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=timeout * 1000)
         self.page.evaluate("async () => { await window.jupyterapp.restored; }")
 
     def open_notebook(self, path: str, timeout: float = 120) -> int:
         """Open `path` (relative to the course copy), wait for its kernel; return the cell count."""
         self.page.evaluate(_JS_OPEN, path)
-        self.page.wait_for_function("() => window.__autodiff.panel || window.__autodiff.error",
-                                    timeout=timeout * 1000)
+        self.page.wait_for_function(
+            "() => window.__autodiff.panel || window.__autodiff.error", timeout=timeout * 1000
+        )
         error = self.page.evaluate("() => window.__autodiff.error")
         assert not error, f"JupyterLab could not open {path}: {error}"
         self.wait_idle(timeout)
@@ -423,7 +550,9 @@ class LabPage:
                 return {done: s.done, error: s.error, position: s.position,
                         elapsed: (performance.now() - s.started) / 1000}; }""")
             if state["error"]:
-                raise RuntimeError(f"JupyterLab could not run cell {indices[state['position']]}: {state['error']}")
+                raise RuntimeError(
+                    f"JupyterLab could not run cell {indices[state['position']]}: {state['error']}"
+                )
             if state["done"]:
                 return
             if state["elapsed"] > timeout:
@@ -435,11 +564,14 @@ class LabPage:
 
     def cell_metadata(self) -> list[dict]:
         return self.page.evaluate(
-            "() => window.__autodiff.panel.content.widgets.map(c => c.model.getMetadata('nbgrader') || {})")
+            "() => window.__autodiff.panel.content.widgets.map(c => c.model.getMetadata('nbgrader') || {})"
+        )
 
     def set_source(self, index: int, source: str) -> None:
-        self.page.evaluate("([i, s]) => window.__autodiff.panel.content.widgets[i].model.sharedModel.setSource(s)",
-                           [index, source])
+        self.page.evaluate(
+            "([i, s]) => window.__autodiff.panel.content.widgets[i].model.sharedModel.setSource(s)",
+            [index, source],
+        )
 
     def screen(self) -> list[dict]:
         return self.page.evaluate(_JS_SCREEN)

@@ -3,8 +3,10 @@
 - Jupyter, IPython and Matplotlib write to a temporary folder, never to the home folder.
 - At the end of the session the suite fails if it left files in the repository or the home
   folder's Jupyter/IPython/Matplotlib folders.
-- Graders started by different pytest-xdist workers use different sandbox uids.
+- Graders started by different pytest-xdist workers (or anything else on this host) lease
+  different sandbox uids (autograder/grading/slots.py): nothing to configure here.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,11 +15,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from autograder.notebook_runner import ISOLATED_VARS
+
 sys.dont_write_bytecode = True
 
 _TMP = Path(tempfile.mkdtemp(prefix="autodiff-tests-"))
-for _var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
-             "MPLCONFIGDIR", "XDG_CACHE_HOME"):
+for _var in ISOLATED_VARS:
     os.environ[_var] = str(_TMP / _var.lower())
 os.environ["JUPYTER_PLATFORM_DIRS"] = "1"
 os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(_TMP / "hypothesis")
@@ -25,9 +28,6 @@ os.environ["MPLBACKEND"] = "Agg"
 os.environ["AUTODIFF_NO_PROGRESS"] = "1"
 os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 os.environ.pop("AUTODIFF_PROBE_SEED", None)
-_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-_base = int(os.environ.get("AUTODIFF_SANDBOX_UID_BASE", "62000"))
-os.environ["AUTODIFF_SANDBOX_UID_BASE"] = str(_base + 100 * int(_worker.lstrip("gw") or 0))
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
 import pytest  # noqa: E402
@@ -43,6 +43,7 @@ HOME_PLACES = [".jupyter", ".ipython", ".local/share/jupyter", ".cache/matplotli
 def released_assignments() -> list[str]:
     """Assignments whose source exists (all six once the course is complete)."""
     from autograder import course
+
     return [a for a in course.ASSIGNMENTS if course.solution_source(a).exists()]
 
 
@@ -51,11 +52,32 @@ def root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope="session")
+def graded_examples(tmp_path_factory):
+    """examples/submitted graded once per session, with the grader's default limits (the demo
+    uses a shorter cell timeout; on a busy machine a correct notebook's slowest cell needs more):
+    ({(student, assignment): GradeResult}, exit code, the output folder)."""
+    from autograder.grading.batch import grade_batch
+
+    out = tmp_path_factory.mktemp("example-grades")
+    rows, code = grade_batch(
+        ROOT / "examples" / "submitted", out, jobs=2, progress=False, log=lambda *a: None
+    )
+    return {(r.student_id, r.assignment): r for r in rows}, code, out
+
+
 def _repo_files() -> set[str]:
-    out = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
-                         cwd=ROOT, capture_output=True, text=True).stdout
-    return {line[3:] for line in out.splitlines()
-            if not line[3:].startswith((".venv/", "adcourse_autograder.egg-info/"))}
+    out = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return {
+        line[3:]
+        for line in out.splitlines()
+        if not line[3:].startswith((".venv/", ".venv-oldest/", "adcourse_autograder.egg-info/"))
+    }
 
 
 def _home_state() -> dict[str, float]:

@@ -6,11 +6,12 @@ Outcomes:
 - "stub": no more than the unmodified release earns (a cheat on top of a stub or wrong class).
 `status` is the status word the row must carry (None: any).
 """
+
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import nbformat
 
@@ -22,8 +23,8 @@ AID = "01_dual_numbers"
 @dataclass
 class Entry:
     name: str
-    build: Callable[[], object]          # a NotebookNode, raw text, or {filename: text}
-    outcome: str                          # full | less | stub
+    build: Callable[[], object]  # a NotebookNode, raw text, or {filename: text}
+    outcome: str  # full | less | stub
     status: str | None = "ok"
     note: str = ""
     extra: dict = field(default_factory=dict)
@@ -115,10 +116,14 @@ class Dual:
 def _helper_cell_variant():
     """The class leans on a helper function the student put in a cell of their own."""
     nb = solved(AID)
-    src = _answer("dual_class").replace("class Dual:", "class Dual:\n    lift = staticmethod(lambda o: lift(o))", 1)
+    src = _answer("dual_class").replace(
+        "class Dual:", "class Dual:\n    lift = staticmethod(lambda o: lift(o))", 1
+    )
     nb.cells[_index(nb, "dual_class")].source = src
-    nb.cells.insert(_index(nb, "dual_class"), nbformat.v4.new_code_cell(
-        "def lift(o):\n    return o if isinstance(o, Dual) else Dual(o, 0.0)"))
+    nb.cells.insert(
+        _index(nb, "dual_class"),
+        nbformat.v4.new_code_cell("def lift(o):\n    return o if isinstance(o, Dual) else Dual(o, 0.0)"),
+    )
     return nb
 
 
@@ -275,6 +280,25 @@ base.emit = lambda probe, results: None
 sys.modules[name + ".checks"] = type(sys)("checks")
 '''
 
+GRADEBOOK_DESTROYER = '''
+import os, sqlite3
+# every database, grade file and grader state the student can find, outside the system folders
+found = []
+for top, dirs, files in os.walk("/"):
+    dirs[:] = [d for d in dirs if os.path.join(top, d) not in ("/proc", "/sys", "/usr", "/dev", "/etc")]
+    found += [os.path.join(top, f) for f in files if f.endswith((".db", ".csv", ".json")) or f == "secret"]
+for path in found:
+    try:
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE grade SET auto_score = 100")
+    except Exception:
+        pass
+    try:
+        open(path, "w").write("gone")
+    except OSError:
+        pass
+'''
+
 DELETE_EVERYTHING = '''
 import os, shutil, sys
 targets = {"/work", "/root", "/tmp", "/submission", "/home", "/srv", "/opt", os.path.dirname(sys.prefix)}
@@ -363,20 +387,82 @@ def _forbidden_alias():
     """jax imported in a cell of the student's own, then used inside dual_class by its alias."""
     nb = solved(AID)
     nb.cells.insert(_index(nb, "dual_class"), nbformat.v4.new_code_cell("import jax.numpy as jnp"))
-    src = _answer("dual_class").replace("np.exp(self.value), np.exp(self.value)", "jnp.exp(self.value), jnp.exp(self.value)")
+    src = _answer("dual_class").replace(
+        "np.exp(self.value), np.exp(self.value)", "jnp.exp(self.value), jnp.exp(self.value)"
+    )
     nb.cells[_index(nb, "dual_class")].source = src
     return nb
 
 
+def _jax_in_an_earlier_copy():
+    """The solved notebook plus an extra, earlier copy of the answer that imports JAX (the
+    earlier copy runs too, so it counts: the doors once disagreed on exactly this)."""
+    nb = solved(AID)
+    i = _index(nb, "dual_class")
+    old = copy.deepcopy(nb.cells[i])
+    old.source = "import jax.numpy as jnp\n" + _answer("dual_class")
+    nb.cells.insert(i, old)
+    return nb
+
+
+_JVP_HELPER = (
+    "import jax\n"
+    "jax.config.update('jax_enable_x64', True)\n"
+    "def _by_jvp(f, x, dx):\n"
+    "    y, dy = jax.jvp(f, (jax.numpy.float64(x),), (jax.numpy.float64(dx),))\n"
+    "    return float(y), float(dy)\n"
+)
+
+
+def _jax_through_a_helper_cell():
+    """The class's functions call a helper defined in a cell the student added above it,
+    where jax.jvp does the differentiation: nothing in the answer cell names JAX."""
+    nb = solved(AID)
+    src = _answer("dual_class")
+    for fn in ("exp", "log", "sin", "cos", "sqrt"):
+        start = src.index(f"    def {fn}(self):")
+        end = src.index("\n\n", start)
+        src = (
+            src[:start]
+            + f"    def {fn}(self):\n        return Dual(*_by_jvp(_np_{fn}, self.value, self.derivative))"
+            + src[end:]
+        )
+    nb.cells[_index(nb, "dual_class")].source = src
+    helper = _JVP_HELPER + "".join(
+        f"_np_{fn} = jax.numpy.{fn}\n" for fn in ("exp", "log", "sin", "cos", "sqrt")
+    )
+    nb.cells.insert(_index(nb, "dual_class"), nbformat.v4.new_code_cell(helper))
+    return nb
+
+
+def _jax_by_a_computed_name():
+    """`__import__("ja" + "x")` inside the class: no import a static reading can see."""
+    src = _answer("dual_class").replace(
+        "        return Dual(np.exp(self.value), np.exp(self.value) * self.derivative)",
+        "        m = __import__('ja' + 'x')\n"
+        "        m.config.update('jax_enable_x64', True)\n"
+        "        y, dy = m.jvp(m.numpy.exp, (m.numpy.float64(self.value),), (m.numpy.float64(self.derivative),))\n"
+        "        return Dual(float(y), float(dy))",
+    )
+    assert src != _answer("dual_class")
+    return solved(AID, dual_class=src)
+
+
 def _wrong_rtruediv():
     src = _answer("dual_class").replace(
-        "return Dual(other / self.value, -other * self.derivative / self.value ** 2)", "return other / self.value")
+        "return Dual(other / self.value, -other * self.derivative / self.value ** 2)",
+        "return other / self.value",
+    )
     assert src != _answer("dual_class")
     return solved(AID, dual_class=src)
 
 
 def _infinite_loop_in_method():
-    src = _answer("dual_class").replace("    def __mul__(self, other):\n", "    def __mul__(self, other):\n        while True:\n            pass\n", 1)
+    src = _answer("dual_class").replace(
+        "    def __mul__(self, other):\n",
+        "    def __mul__(self, other):\n        while True:\n            pass\n",
+        1,
+    )
     return solved(AID, dual_class=src)
 
 
@@ -407,7 +493,9 @@ ENTRIES = [
     Entry("hang_in_method", _infinite_loop_in_method, "less", "timeout"),
     Entry("os_exit_after_answer", lambda: _solved_then("import os\nos._exit(0)"), "less", "crashed"),
     Entry("kernel_exit_after_answer", lambda: _solved_then("exit()"), "less", "crashed"),
-    Entry("segfault_after_answer", lambda: _solved_then("import ctypes\nctypes.string_at(0)"), "less", "crashed"),
+    Entry(
+        "segfault_after_answer", lambda: _solved_then("import ctypes\nctypes.string_at(0)"), "less", "crashed"
+    ),
     # cheats on top of a stub: never more than the stub
     Entry("patch_numpy_math_builtins", lambda: _stub_with(PATCH_NUMERICS), "stub"),
     Entry("input_transformer_empties_cells", lambda: _stub_with(INPUT_TRANSFORMER), "stub"),
@@ -421,13 +509,21 @@ ENTRIES = [
     Entry("spawn_processes_that_outlive_grading", lambda: _stub_with(SPAWNER), "stub"),
     Entry("fork_bomb", lambda: _stub_with(FORK_BOMB), "stub"),
     Entry("memory_bomb", lambda: _stub_with(MEMORY_BOMB), "stub"),
-    Entry("forbidden_jax_in_dual_class", lambda: solved(AID, dual_class=JAX_DUAL), "less", "forbidden_import"),
+    Entry(
+        "forbidden_jax_in_dual_class", lambda: solved(AID, dual_class=JAX_DUAL), "less", "forbidden_import"
+    ),
     Entry("forbidden_alias_in_dual_class", _forbidden_alias, "less", "forbidden_import"),
+    Entry("forbidden_jax_in_an_earlier_copy", _jax_in_an_earlier_copy, "less", "forbidden_import"),
+    Entry("forbidden_jax_through_a_helper_cell", _jax_through_a_helper_cell, "less", "forbidden_import"),
+    Entry("forbidden_jax_by_a_computed_name", _jax_by_a_computed_name, "less", "forbidden_import"),
+    Entry("gradebook_destroyer", lambda: _stub_with(GRADEBOOK_DESTROYER), "stub", None),
     # files that are not a gradable notebook
     Entry("invalid_json", lambda: '{"cells": [', "stub", "invalid_notebook"),
     Entry("empty_file", lambda: "", "stub", "invalid_notebook"),
     Entry("not_a_notebook_object", lambda: "[1, 2, 3]", "stub", "invalid_notebook"),
-    Entry("wrong_file_name", lambda: {"my_work.ipynb": nbformat.writes(solved(AID))}, "stub", "wrong_filename"),
+    Entry(
+        "wrong_file_name", lambda: {"my_work.ipynb": nbformat.writes(solved(AID))}, "stub", "wrong_filename"
+    ),
     Entry("no_notebook_at_all", lambda: {"notes.txt": "I forgot"}, "stub", "missing_notebook"),
     Entry("unknown_nbformat_version", lambda: '{"nbformat": 9, "cells": []}', "stub", "invalid_notebook"),
 ]

@@ -9,6 +9,7 @@ requirements.txt, and it provides every package the notebooks import. When repo2
 installed (`jupyter-repo2docker`, or $AUTODIFF_REPO2DOCKER), its `--no-build` dry run must
 accept the repository and build from binder/environment.yml.
 """
+
 from __future__ import annotations
 
 import ast
@@ -28,19 +29,48 @@ import nbformat
 import pytest
 
 from autograder import course
-from autograder.envfiles import PYTHON, parse_environment
+from autograder.envfiles import PYTHON, parse_environment, supported_versions
+from autograder.practice_cell import PACKAGE as PRACTICE_PACKAGE
 
 ROOT = course.ROOT
 RELEASED = [a for a in course.ASSIGNMENTS if course.release_notebook(a).exists()]
 
 # What a fresh Colab runtime already has (import names). Anything else a notebook imports
 # must be installed by its Colab cell.
-COLAB_PREINSTALLED = {"numpy", "scipy", "matplotlib", "sympy", "ipywidgets", "IPython", "jax",
-                      "jaxlib", "torch", "pandas", "sklearn", "tqdm", "PIL", "seaborn"}
+COLAB_PREINSTALLED = {
+    "numpy",
+    "scipy",
+    "matplotlib",
+    "sympy",
+    "ipywidgets",
+    "IPython",
+    "jax",
+    "jaxlib",
+    "torch",
+    "pandas",
+    "sklearn",
+    "tqdm",
+    "PIL",
+    "seaborn",
+}
 # Files repo2docker reads from binder/ (https://repo2docker.readthedocs.io/en/latest/config_files.html)
-REPO2DOCKER_FILES = {"environment.yml", "requirements.txt", "runtime.txt", "apt.txt", "postBuild",
-                     "start", "install.R", "DESCRIPTION", "Project.toml", "setup.py", "Pipfile",
-                     "Pipfile.lock", "default.nix", "Dockerfile", "README.md"}
+REPO2DOCKER_FILES = {
+    "environment.yml",
+    "requirements.txt",
+    "runtime.txt",
+    "apt.txt",
+    "postBuild",
+    "start",
+    "install.R",
+    "DESCRIPTION",
+    "Project.toml",
+    "setup.py",
+    "Pipfile",
+    "Pipfile.lock",
+    "default.nix",
+    "Dockerfile",
+    "README.md",
+}
 
 
 def release(aid: str) -> nbformat.NotebookNode:
@@ -58,7 +88,8 @@ def imported_modules(nb: nbformat.NotebookNode) -> set[str]:
                 mods |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 mods.add(node.module.split(".")[0])
-    return mods - set(sys.stdlib_module_names)
+    # the practice checks come with the student repository (`publish`), not from a registry
+    return mods - set(sys.stdlib_module_names) - {PRACTICE_PACKAGE}
 
 
 @functools.lru_cache(maxsize=1)
@@ -89,10 +120,13 @@ def run_install_cell(source: str, in_colab: bool) -> list:
 # Colab
 # --------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("aid", RELEASED)
 def test_colab_badge_opens_this_notebook(aid):
     badge = release(aid).cells[0]
-    assert badge.cell_type == "markdown" and badge.get("id") == "colab-badge", f"{aid}: first cell is not the badge"
+    assert badge.cell_type == "markdown" and badge.get("id") == "colab-badge", (
+        f"{aid}: first cell is not the badge"
+    )
     links = re.findall(r'href="([^"]+)"', badge.source)
     assert len(links) == 1, f"{aid}: the badge cell should hold one link, found {links}"
     url = urlparse(links[0])
@@ -100,10 +134,14 @@ def test_colab_badge_opens_this_notebook(aid):
     parts = url.path.split("/")
     # /github/<owner>/<repo>/blob/<branch>/<path in the repository>
     assert parts[1] == "github" and parts[4] == "blob", f"{aid}: not a Colab GitHub link: {links[0]}"
-    assert "/".join(parts[2:4]) == course.REPOSITORY, f"{aid}: badge opens {parts[2:4]}, not {course.REPOSITORY}"
+    assert "/".join(parts[2:4]) == course.REPOSITORY, (
+        f"{aid}: badge opens {parts[2:4]}, not {course.REPOSITORY}"
+    )
     assert parts[5] == course.BRANCH, f"{aid}: badge opens branch {parts[5]}, not {course.BRANCH}"
     target = ROOT.joinpath(*parts[6:])
-    assert target == course.release_notebook(aid), f"{aid}: badge opens {'/'.join(parts[6:])}, not this notebook"
+    assert target == course.release_notebook(aid), (
+        f"{aid}: badge opens {'/'.join(parts[6:])}, not this notebook"
+    )
     assert target.is_file()
     assert 'src="https://colab.research.google.com/assets/colab-badge.svg"' in badge.source
 
@@ -111,31 +149,54 @@ def test_colab_badge_opens_this_notebook(aid):
 @pytest.mark.parametrize("aid", RELEASED)
 def test_colab_install_cell_is_a_no_op_outside_colab(aid):
     cell = release(aid).cells[1]
-    assert cell.cell_type == "code" and cell.get("id") == "colab-install", f"{aid}: second cell is not the install cell"
+    assert cell.cell_type == "code" and cell.get("id") == "colab-install", (
+        f"{aid}: second cell is not the install cell"
+    )
     tree = ast.parse(cell.source)
     # only `import sys` and the guarded block at top level: nothing runs unguarded
     for node in tree.body:
         if isinstance(node, ast.Import):
             assert [a.name for a in node.names] == ["sys"], f"{aid}: unguarded import in the install cell"
         else:
-            assert isinstance(node, ast.If), f"{aid}: unguarded statement in the install cell: {ast.unparse(node)}"
+            assert isinstance(node, ast.If), (
+                f"{aid}: unguarded statement in the install cell: {ast.unparse(node)}"
+            )
             guard = ast.unparse(node.test)
             assert guard == "'google.colab' in sys.modules", f"{aid}: the install cell is guarded by {guard}"
     assert sum(isinstance(n, ast.If) for n in tree.body) == 1
-    assert run_install_cell(cell.source, in_colab=False) == [], f"{aid}: the install cell does something outside Colab"
+    assert run_install_cell(cell.source, in_colab=False) == [], (
+        f"{aid}: the install cell does something outside Colab"
+    )
 
 
 @pytest.mark.parametrize("aid", RELEASED)
 def test_colab_install_cell_installs_only_what_colab_lacks(aid):
     nb = release(aid)
     calls = run_install_cell(nb.cells[1].source, in_colab=True)
-    assert len(calls) == 1, f"{aid}: expected one pip call on Colab, got {calls}"
+    assert len(calls) == 2, f"{aid}: expected two pip calls on Colab, got {calls}"
+    # the second installs the practice checks from the student repository, alone (no
+    # dependencies: Colab's own packages stay), and may fail (a private copy) without stopping
+    (practice_argv,), practice_kwargs = calls[1]
+    assert practice_argv == [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-deps",
+        course.practice_install_url(),
+    ], practice_argv
+    assert practice_kwargs.get("check") is False
     (argv,), kwargs = calls[0]
     assert argv[:4] == [sys.executable, "-m", "pip", "install"], argv
     assert kwargs.get("check") is True, f"{aid}: a failed install must stop the notebook (check=True)"
     specs = [a for a in argv[4:] if not a.startswith("-")]
-    assert not {"-U", "--upgrade", "--force-reinstall"} & set(argv), f"{aid}: must not upgrade Colab's packages"
-    assert specs == course.colab_install_specs(), f"{aid}: installs {specs}, expected {course.colab_install_specs()}"
+    assert not {"-U", "--upgrade", "--force-reinstall"} & set(argv), (
+        f"{aid}: must not upgrade Colab's packages"
+    )
+    assert specs == course.colab_install_specs(), (
+        f"{aid}: installs {specs}, expected {course.colab_install_specs()}"
+    )
     pins = course.pinned_requirements()
     for spec in specs:
         name, version = spec.split("==")
@@ -144,7 +205,9 @@ def test_colab_install_cell_installs_only_what_colab_lacks(aid):
     imports = imported_modules(nb)
     installed = {s.split("==")[0].lower() for s in specs}
     missing = {m for m in imports if m not in COLAB_PREINSTALLED and distribution_of(m) not in installed}
-    assert not missing, f"{aid}: imports {sorted(missing)}, which Colab lacks and the install cell does not install"
+    assert not missing, (
+        f"{aid}: imports {sorted(missing)}, which Colab lacks and the install cell does not install"
+    )
     unused = installed - {distribution_of(m) for m in imports}
     assert not unused, f"{aid}: installs {sorted(unused)} but never imports it"
 
@@ -155,7 +218,8 @@ def test_no_other_cell_installs_or_needs_colab(aid):
         if cell.cell_type != "code":
             continue
         assert not re.search(r"^\s*[!%]\s*pip\b|pip\", \"install|google\.colab", cell.source, re.M), (
-            f"{aid}: cell {i} installs packages or depends on Colab; only the install cell may")
+            f"{aid}: cell {i} installs packages or depends on Colab; only the install cell may"
+        )
 
 
 def test_readme_links_open_existing_notebooks():
@@ -175,11 +239,14 @@ def test_readme_links_open_existing_notebooks():
 # Binder
 # --------------------------------------------------------------------------------------------
 
+
 def test_binder_folder_holds_what_repo2docker_reads():
     binder = ROOT / "binder"
     files = {p.name for p in binder.iterdir()}
     assert "environment.yml" in files, "binder/environment.yml is what Binder builds from"
-    assert files <= REPO2DOCKER_FILES, f"binder/ has files repo2docker ignores: {sorted(files - REPO2DOCKER_FILES)}"
+    assert files <= REPO2DOCKER_FILES, (
+        f"binder/ has files repo2docker ignores: {sorted(files - REPO2DOCKER_FILES)}"
+    )
     for script in ("postBuild", "start"):
         if script in files:
             assert os.access(binder / script, os.X_OK), f"binder/{script} must be executable"
@@ -187,8 +254,12 @@ def test_binder_folder_holds_what_repo2docker_reads():
 
 def test_binder_pins_agree_with_environment_yml_and_requirements():
     binder = (ROOT / "binder" / "environment.yml").read_text()
-    assert binder == (ROOT / "environment.yml").read_text(), "binder/environment.yml and environment.yml differ"
-    assert parse_environment(binder) == course.pinned_requirements(), "binder/ pins differ from requirements.txt"
+    assert binder == (ROOT / "environment.yml").read_text(), (
+        "binder/environment.yml and environment.yml differ"
+    )
+    assert parse_environment(binder) == {n: s.spec for n, s in supported_versions().items()}, (
+        "binder/ ranges differ from requirements.txt"
+    )
     assert f"  - python={PYTHON}\n" in binder
     assert re.search(r"^channels:\n  - conda-forge\n", binder, re.M), "conda-forge must be the channel"
 
@@ -212,8 +283,10 @@ def _repo2docker() -> list[str] | None:
 def test_repo2docker_dry_run_accepts_the_repository(tmp_path):
     cmd = _repo2docker()
     if cmd is None:
-        pytest.skip("jupyter-repo2docker is not installed (pip install jupyter-repo2docker, "
-                    "or set AUTODIFF_REPO2DOCKER)")
+        pytest.skip(
+            "jupyter-repo2docker is not installed (pip install jupyter-repo2docker, "
+            "or set AUTODIFF_REPO2DOCKER)"
+        )
     # A copy of what repo2docker looks at: the top-level files, binder/ and the notebooks
     # (repo2docker reads the folder it is given; the copy keeps .venv and caches out of it).
     repo = tmp_path / "repo"
@@ -223,12 +296,18 @@ def test_repo2docker_dry_run_accepts_the_repository(tmp_path):
             shutil.copy2(p, repo / p.name)
     for folder in ("binder", "notebooks"):
         shutil.copytree(ROOT / folder, repo / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    proc = subprocess.run([*cmd, "--no-build", "--no-run", "--user-id", "1000", "--user-name", "jovyan",
-                           str(repo)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    proc = subprocess.run(
+        [*cmd, "--no-build", "--no-run", "--user-id", "1000", "--user-name", "jovyan", str(repo)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     log = proc.stderr + proc.stdout
     assert proc.returncode == 0, f"repo2docker --no-build failed:\n{log[-3000:]}"
     dockerfile = proc.stdout
     assert f"Building conda environment for python={PYTHON}" in log, log[-2000:]
     assert "binder/environment.yml" in dockerfile, "repo2docker does not build from binder/environment.yml"
     assert not re.search(r"pip install .*requirements\.txt", dockerfile), (
-        "repo2docker installs the top-level requirements.txt: binder/ should take precedence")
+        "repo2docker installs the top-level requirements.txt: binder/ should take precedence"
+    )

@@ -4,44 +4,41 @@ A temporary copy of the course is set up the way an instructor would (generate_a
 submitted/), then nbgrader's own commands grade and produce feedback. The scores in the
 gradebook must follow the same verdicts as `python -m autograder grade`.
 """
+
 from __future__ import annotations
 
 import html
-import os
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
-
-from autograder.sample_submissions import release_notebook, solved
+from nbgrader_support import gradebook_scores, make_course
+from nbgrader_support import nbgrader as _nbgrader
 from redteam_corpus import PATCH_NUMERICS, _mangle_tests, _solved_then, _stub_with
 from test_redteam import hidden_lines
 
+from autograder.grading import late
+from autograder.grading.batch import grade_batch
+from autograder.grading.sandbox import Limits
+from autograder.sample_submissions import release_notebook, solved
+
 pytestmark = pytest.mark.slow
 AID = "01_dual_numbers"
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
-    return subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args], cwd=course, env=env,
-                          capture_output=True, text=True, timeout=1200)
+# Late work, set the way an instructor sets it for nbgrader (the CLI's --due/--late-policy)
+DUE, POLICY = "2026-12-01T23:59:00+01:00", "per-hour:2,cap=5"
+LATE = "2026-12-02 01:29:00.000000 UTC"  # nbgrader's timestamp format; 2.5 h after the due date
 
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    course = tmp_path_factory.mktemp("course")
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copy(ROOT / "requirements.txt", course)
-    shutil.copytree(ROOT / "autograder", course / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(ROOT / "solutions" / AID, course / "solutions" / AID)
-    proc = _nbgrader(course, "generate_assignment", AID, "--force")
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    course = make_course(tmp_path_factory.mktemp("course"), [AID])
+    with (course / "nbgrader_config.py").open("a") as f:
+        f.write(
+            f"\nc.AssignCourseLatePenalties.due = {{{AID!r}: {DUE!r}}}\n"
+            f"c.AssignCourseLatePenalties.late_policy = {{{AID!r}: {POLICY!r}}}\n"
+        )
     submissions = {
+        "solved_late": solved(AID),
         "solved": solved(AID),
         "stub": release_notebook(AID),
         "stub_patching_numpy": _stub_with(PATCH_NUMERICS),
@@ -53,24 +50,16 @@ def course(tmp_path_factory):
         folder = course / "submitted" / student / AID
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{AID}.ipynb")
-    proc = _nbgrader(course, "autograde", AID, "--SandboxedExecute.cell_timeout=20")
+    (course / "submitted" / "solved_late" / AID / "timestamp.txt").write_text(LATE)
+    proc = _nbgrader(course, "autograde", AID, "--GradeSubmission.cell_timeout=20")
     assert proc.returncode == 0, proc.stderr[-3000:]
     proc = _nbgrader(course, "generate_feedback", AID)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return course
 
 
-def _scores(course: Path) -> dict:
-    from nbgrader.api import Gradebook
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        out = {}
-        for sub in gb.assignment_submissions(AID):
-            out[sub.student_id] = (sub.score, sub.max_score, sub.needs_manual_grade)
-        return out
-
-
 def test_scores_follow_the_hardened_verdicts(course):
-    s = _scores(course)
+    s = gradebook_scores(course, AID)
     full = s["solved"][1]
     assert s["solved"][0] == full > 0
     assert s["tests_deleted"][0] == full
@@ -83,7 +72,7 @@ def test_scores_follow_the_hardened_verdicts(course):
 
 def test_nbgrader_feedback_hides_hidden_tests(course):
     pages = list((course / "feedback").rglob("*.html"))
-    assert len(pages) == 6
+    assert len(pages) == 7
     secret = hidden_lines(AID)
     for page in pages:
         text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))  # nbconvert splits code into spans
@@ -94,3 +83,20 @@ def test_nbgrader_feedback_hides_hidden_tests(course):
 def test_the_sandbox_ran_and_the_state_stays_outside_the_submissions(course):
     assert (course / ".autograder" / "secret").exists()
     assert not list((course / "autograded").rglob("secret"))
+
+
+def test_a_late_submission_gets_the_same_score_through_both_doors(course, tmp_path):
+    theirs, full = gradebook_scores(course, AID)["solved_late"][:2]
+    rows, code = grade_batch(
+        course / "submitted",
+        tmp_path / "out",
+        jobs=1,
+        students=["solved_late"],
+        limits=Limits(cell_timeout=20),
+        progress=False,
+        log=lambda m: None,
+        deadlines=late.deadlines({AID: DUE}, {AID: POLICY}),
+    )
+    ours = next(r for r in rows if r.student_id == "solved_late")
+    assert code == 0 and ours.penalty == 5  # three started hours at 2 points, capped at 5
+    assert theirs == ours.score == full - 5

@@ -1,21 +1,25 @@
 """Grade the whole red-team corpus in one batch and hold every entry to its expected outcome.
 
 Also checks what must hold around it: every submission got a row; other students' files,
-the grader's state and the course's solutions are untouched; no process outlives grading.
+the grader's state and the course's solutions are untouched; no process outlives grading;
+and stock `nbgrader autograde`, the other door, gives every student the same score.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader_support import gradebook_scores, make_course, nbgrader
+from redteam_corpus import AID, ENTRIES
 
 from autograder.grading.batch import grade_batch
 from autograder.grading.sandbox import Limits
 from autograder.sample_submissions import solved
-from redteam_corpus import AID, ENTRIES
 
 pytestmark = pytest.mark.slow
 
@@ -35,8 +39,11 @@ def _write(folder: Path, built) -> None:
 
 
 def _digest(folder: Path) -> dict:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _survivors() -> list[str]:
@@ -63,8 +70,13 @@ def graded(tmp_path_factory):
     canary.write_text("my own notes")
     before = _digest(submitted)
     rows, code = grade_batch(submitted, out, jobs=2, limits=LIMITS, progress=False, log=lambda *a: None)
-    return {"rows": {r["student_id"]: r for r in rows}, "code": code, "submitted": submitted, "out": out,
-            "before": before}
+    return {
+        "rows": {r.student_id: r for r in rows},
+        "code": code,
+        "submitted": submitted,
+        "out": out,
+        "before": before,
+    }
 
 
 def test_the_batch_finishes_with_a_row_for_everyone(graded):
@@ -75,23 +87,23 @@ def test_the_batch_finishes_with_a_row_for_everyone(graded):
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e.name for e in ENTRIES])
 def test_entry_gets_its_expected_outcome(graded, entry):
     row = graded["rows"][entry.name]
-    full = graded["rows"][BYSTANDER]["max_score"]
-    stub = graded["rows"]["unmodified_release"]["score"]
-    detail = f"{row['status']} {row['score']}/{row['max_score']}: {row['message']} {row['cells']}"
-    assert row["max_score"] == full, detail
+    full = graded["rows"][BYSTANDER].max_score
+    stub = graded["rows"]["unmodified_release"].score
+    detail = f"{row.status} {row.score}/{row.max_score}: {row.message} {row.tests}"
+    assert row.max_score == full, detail
     if entry.outcome == "full":
-        assert row["score"] == full, detail
+        assert row.score == full, detail
     elif entry.outcome == "less":
-        assert row["score"] < full, detail
+        assert row.score < full, detail
     else:
-        assert row["score"] <= stub, detail
+        assert row.score <= stub, detail
     if entry.status is not None:
-        assert row["status"] == entry.status, detail
+        assert row.status == entry.status, detail
 
 
 def test_the_bystander_is_graded_normally(graded):
     row = graded["rows"][BYSTANDER]
-    assert row["status"] == "ok" and row["score"] == row["max_score"]
+    assert row.status == "ok" and row.score == row.max_score
 
 
 def test_no_submission_was_changed_or_deleted(graded):
@@ -114,28 +126,29 @@ def test_no_process_outlives_grading(graded):
 def test_timeouts_and_crashes_say_which_cell(graded):
     for name in ("hang_top_level_after_answer", "os_exit_after_answer", "segfault_after_answer"):
         row = graded["rows"][name]
-        assert "cell" in row["message"], row["message"]
-        not_run = [c for c in row["cells"] if c["state"] == "not_run"]
-        assert not_run and all("did not run" in c["messages"][0] for c in not_run)
+        assert "cell" in row.message, row.message
+        not_run = [c for c in row.tests if c.state == "not_run"]
+        assert not_run and all("did not run" in c.messages[0] for c in not_run)
 
 
 def test_tests_before_a_hang_keep_their_points(graded):
     row = graded["rows"]["hang_top_level_after_answer"]
-    passed = [c["grade_id"] for c in row["cells"] if c["state"] == "passed"]
-    assert passed == ["test_finite_differences"], row["cells"]
+    passed = [c.grade_id for c in row.tests if c.state == "passed"]
+    assert passed == ["test_finite_differences"], row.tests
 
 
 def test_forbidden_import_zeroes_only_that_exercise(graded):
     row = graded["rows"]["forbidden_jax_in_dual_class"]
-    states = {c["grade_id"]: c["state"] for c in row["cells"]}
+    states = {c.grade_id: c.state for c in row.tests}
     assert states["test_finite_differences"] == "passed"
     assert states["test_dual_add_sub"] == "forbidden"
-    assert "jax" in row["message"]
+    assert "jax" in row.message
 
 
 def hidden_lines(aid: str) -> set[str]:
     """Every line of the hidden-test regions of an assignment's source."""
     from autograder.grading.template import load_template
+
     t = load_template(aid)
     lines = set()
     for gid in t.points:
@@ -147,6 +160,7 @@ def hidden_lines(aid: str) -> set[str]:
 
 def test_feedback_shows_no_hidden_source_or_traceback(graded):
     import html
+
     secret = hidden_lines(AID)
     assert secret
     for path in (graded["out"] / "feedback").rglob("*.html"):
@@ -164,7 +178,9 @@ def test_rerun_skips_everything_and_writes_the_same_grades(graded):
     out = graded["out"]
     first = (out / "grades.csv").read_text()
     messages = []
-    rows, code = grade_batch(graded["submitted"], out, jobs=2, limits=LIMITS, progress=False, log=messages.append)
+    rows, code = grade_batch(
+        graded["submitted"], out, jobs=2, limits=LIMITS, progress=False, log=messages.append
+    )
     assert code == 0
     assert (out / "grades.csv").read_text() == first
     assert any(f"{len(ENTRIES) + 1} submission(s) already graded" in m for m in messages), messages
@@ -172,3 +188,47 @@ def test_rerun_skips_everything_and_writes_the_same_grades(graded):
 
 def test_grading_runs_as_root_for_real_isolation():
     assert os.geteuid() == 0, "the CI machine runs as root; the sandbox's per-slot uids depend on it"
+
+
+# --- the other door: stock `nbgrader autograde` on the same submissions ---------------------------
+
+# Folders without a notebook nbgrader can read: nbgrader stops on them before any preprocessor
+# runs and records no grade (naming the student); our door writes 0 with the reason.
+UNREADABLE = {"invalid_notebook", "missing_notebook", "wrong_filename"}
+
+
+@pytest.fixture(scope="module")
+def nbgrader_graded(graded, tmp_path_factory):
+    course = make_course(tmp_path_factory.mktemp("redteam-course"), [AID])
+    shutil.copytree(graded["submitted"], course / "submitted")
+    limits = [
+        f"--GradeSubmission.{name}={getattr(LIMITS, name)}"
+        for name in ("cell_timeout", "notebook_timeout", "memory_mb")
+    ]
+    proc = nbgrader(course, "autograde", AID, *limits)
+    return {"course": course, "proc": proc, "scores": gradebook_scores(course, AID)}
+
+
+def test_both_doors_give_every_student_the_same_score(graded, nbgrader_graded):
+    ours, theirs = graded["rows"], nbgrader_graded["scores"]
+    differ = {}
+    for student, row in ours.items():
+        score = theirs.get(student, (None,))[0]
+        if row.status in UNREADABLE:
+            if score not in (None, 0.0):
+                differ[student] = (row.score, score)
+        elif score != row.score:
+            differ[student] = (f"{row.score} {row.status}", score)
+    assert not differ, f"(ours, nbgrader's) scores differ: {differ}\n{nbgrader_graded['proc'].stderr[-3000:]}"
+
+
+def test_nbgrader_names_each_submission_it_could_not_grade(graded, nbgrader_graded):
+    unreadable = {s for s, row in graded["rows"].items() if row.status in UNREADABLE}
+    failed = {s for s, (score, _, _) in nbgrader_graded["scores"].items() if score is None}
+    assert failed <= unreadable
+    for student in unreadable:
+        assert (
+            f"for student '{student}'" in nbgrader_graded["proc"].stderr
+            or student not in nbgrader_graded["scores"]
+        )
+    assert not any(needs for _, _, needs in nbgrader_graded["scores"].values()), "stuck at manual grading"

@@ -1,4 +1,5 @@
 """restore_cells: protected cells always come from the source; answers and own cells stay."""
+
 from __future__ import annotations
 
 import copy
@@ -27,8 +28,11 @@ def test_an_untouched_solved_notebook_keeps_its_order_and_answers():
     assert ids(r.nb) == list(T.order)
     assert r.answers["dual_class"].strip() == solution_answers(AID)["dual_class"].strip()
     assert r.notes == []
-    assert [c.source for c in r.nb.cells if meta(c).get("grade_id") is None] == \
-        [c.source for c in nb.cells if meta(c).get("grade_id") is None and c.source.strip() not in T.demo_sources]
+    assert [c.source for c in r.nb.cells if meta(c).get("grade_id") is None] == [
+        c.source
+        for c in nb.cells
+        if meta(c).get("grade_id") is None and c.source.strip() not in T.demo_sources
+    ]
 
 
 def test_unchanged_demo_cells_are_skipped_and_edited_ones_run():
@@ -92,8 +96,9 @@ def test_the_last_copy_of_a_duplicated_answer_is_the_answer():
 def test_students_own_cells_keep_their_place_and_lose_metadata():
     nb = solved(AID)
     i = next(k for k, c in enumerate(nb.cells) if meta(c).get("grade_id") == "dual_class")
-    own = nbformat.v4.new_code_cell("helper = 42", metadata={"tags": ["skip-execution"],
-                                                          "nbgrader": {"grade_id": "not_in_source"}})
+    own = nbformat.v4.new_code_cell(
+        "helper = 42", metadata={"tags": ["skip-execution"], "nbgrader": {"grade_id": "not_in_source"}}
+    )
     nb.cells.insert(i + 1, own)
     r = restore_cells(T, [dict(c) for c in nb.cells])
     k = next(n for n, c in enumerate(r.nb.cells) if c.source == "helper = 42")

@@ -1,4 +1,5 @@
 """A batch killed with SIGKILL and run again gives the same grades.csv as an uninterrupted run."""
+
 from __future__ import annotations
 
 import os
@@ -9,20 +10,42 @@ import time
 from pathlib import Path
 
 import pytest
-
-from autograder.grading.sandbox import SANDBOX_UID_BASE, _slot_pids
-from autograder.sample_submissions import release_notebook, solved, write_submission
 from redteam_corpus import _wrong_rtruediv
+
+from autograder.grading.slots import processes_of
+from autograder.sample_submissions import release_notebook, solved, write_submission
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 AID = "01_dual_numbers"
 
 
-def _grade(submitted: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out),
-                             "--jobs", "2", "--quiet"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+# This test's graders lease uids nobody else on the host uses, so that what is left under
+# them after the kill can only be theirs.
+OWN_UIDS = {"AUTODIFF_SANDBOX_UID_BASE": "71000", "AUTODIFF_SANDBOX_UIDS": "8"}
+
+
+def _grade(submitted: Path, out: Path, lock_dir: Path) -> subprocess.Popen:
+    env = {**os.environ, **OWN_UIDS, "AUTODIFF_SANDBOX_LOCK_DIR": str(lock_dir)}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(submitted),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        env=env,
+    )
 
 
 def test_sigkill_mid_run_then_rerun(tmp_path):
@@ -33,11 +56,12 @@ def test_sigkill_mid_run_then_rerun(tmp_path):
     write_submission(submitted, "s4_wrong", AID, _wrong_rtruediv())
     write_submission(submitted, "s5_broken", AID, "{not json")
 
-    reference = _grade(submitted, tmp_path / "reference")
+    locks = tmp_path / "locks"
+    reference = _grade(submitted, tmp_path / "reference", locks)
     assert reference.wait(timeout=1800) == 0, reference.stderr.read().decode()[-2000:]
 
     out = tmp_path / "killed"
-    proc = _grade(submitted, out)
+    proc = _grade(submitted, out, locks)
     results = out / ".state" / "results"
     deadline = time.monotonic() + 900
     while time.monotonic() < deadline:
@@ -52,10 +76,11 @@ def test_sigkill_mid_run_then_rerun(tmp_path):
     assert not (out / "grades.csv").exists() or len((out / "grades.csv").read_text().splitlines()) < 7
 
     time.sleep(2)  # workers die with the grader (PR_SET_PDEATHSIG), sandboxes with their workers
-    left = [p for uid in range(SANDBOX_UID_BASE, SANDBOX_UID_BASE + 2) for p in _slot_pids(uid)]
+    own = range(int(OWN_UIDS["AUTODIFF_SANDBOX_UID_BASE"]), 71000 + int(OWN_UIDS["AUTODIFF_SANDBOX_UIDS"]))
+    left = [p for uid in own for p in processes_of(uid)]
     assert not left, f"processes left behind after SIGKILL: {left}"
 
-    again = _grade(submitted, out)
+    again = _grade(submitted, out, locks)
     assert again.wait(timeout=1800) == 0, again.stderr.read().decode()[-2000:]
     assert (out / "grades.csv").read_text() == (tmp_path / "reference" / "grades.csv").read_text()
     assert len(list(results.glob("*.json"))) == 6

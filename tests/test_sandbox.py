@@ -1,4 +1,5 @@
 """The sandbox itself, probed with small programs (no kernel): what student code can see and do."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.sandbox import (SandboxSpec, Limits, bwrap_command, make_runtime_dir, preflight,
-                                        probes_package)
+from autograder.grading.sandbox import (
+    Limits,
+    SandboxSpec,
+    bwrap_command,
+    make_runtime_dir,
+    preflight,
+    probes_package,
+)
+from autograder.grading.slots import SlotLease
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,14 +27,16 @@ ROOT = Path(__file__).resolve().parent.parent
 def box(tmp_path_factory):
     cache = tmp_path_factory.mktemp("sandbox")
     pkg = probes_package(cache)
+    lease = SlotLease.claim()
 
     def run(code: str, limits: Limits = Limits(), timeout: float = 60) -> subprocess.CompletedProcess:
-        runtime = make_runtime_dir(cache, SandboxSpec(runtime_dir=cache, slot=7).uid)
-        spec = SandboxSpec(runtime_dir=runtime, slot=7, limits=limits)
+        runtime = make_runtime_dir(cache, lease.uid)
+        spec = SandboxSpec(runtime_dir=runtime, uid=lease.uid, limits=limits)
         cmd = bwrap_command(spec, [sys.executable, "-c", textwrap.dedent(code)], pkg)
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
-    return run
+    yield run
+    lease.release()
 
 
 def test_preflight_passes_here(tmp_path):
@@ -50,7 +60,7 @@ def test_course_files_and_grader_are_invisible(box):
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0] == "['.venv', 'autograder']" or lines[0].startswith("['.venv', 'autograder'")
-    assert lines[1] == "['__init__.py', 'probes']"
+    assert lines[1] == "['__init__.py', 'probes', 'rlc.py']"
     assert lines[2] == "no checks"
 
 
@@ -94,18 +104,22 @@ def test_no_network(box):
 
 
 def test_memory_limit_gives_memory_error(box):
-    r = box("""
+    r = box(
+        """
         try:
             block = bytearray(3 * 1024 ** 3)
             print("ALLOCATED")
         except MemoryError:
             print("memory error")
-    """, limits=Limits(memory_mb=1024))
+    """,
+        limits=Limits(memory_mb=1024),
+    )
     assert "memory error" in r.stdout and "ALLOCATED" not in r.stdout, r.stderr
 
 
 def test_file_size_and_tmpfs_limits(box):
-    r = box("""
+    r = box(
+        """
         import os
         try:
             with open("/tmp/big", "wb") as f:
@@ -114,13 +128,16 @@ def test_file_size_and_tmpfs_limits(box):
             print("WROTE 64 MB")
         except OSError as e:
             print("stopped:", e.errno)
-    """, limits=Limits(tmpfs_mb=16, max_file_mb=256))
+    """,
+        limits=Limits(tmpfs_mb=16, max_file_mb=256),
+    )
     assert "stopped" in r.stdout, (r.stdout, r.stderr)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="process limits per uid need root to switch uids")
 def test_process_limit_stops_a_fork_bomb(box):
-    r = box("""
+    r = box(
+        """
         import os, time
         n = 0
         try:
@@ -132,7 +149,9 @@ def test_process_limit_stops_a_fork_bomb(box):
         except OSError:
             pass
         print("children", n)
-    """, limits=Limits(max_processes=64))
+    """,
+        limits=Limits(max_processes=64),
+    )
     n = int(r.stdout.split()[-1])
     assert 0 < n < 64, r.stdout
 
@@ -172,9 +191,15 @@ def test_a_kernel_that_cannot_start_says_why(tmp_path):
     from autograder.grading.execute import sandboxed_execute
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
-    result = sandboxed_execute(nb, slot=7, env={}, limits=Limits(startup_timeout=20),
-                               probes_pkg=probes_package(tmp_path), runtime_parent=tmp_path,
-                               data_files={"data.csv": str(tmp_path / "missing.csv")})
+    result = sandboxed_execute(
+        nb,
+        uid=None,
+        env={},
+        limits=Limits(startup_timeout=20),
+        probes_pkg=probes_package(tmp_path),
+        runtime_parent=tmp_path,
+        data_files={"data.csv": str(tmp_path / "missing.csv")},
+    )
     assert result.status == "grader_error"
     assert "did not start" in result.message and "missing.csv" in result.message, result.message
 
@@ -182,7 +207,7 @@ def test_a_kernel_that_cannot_start_says_why(tmp_path):
 def test_relative_mount_sources_are_made_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pkg").mkdir()
-    spec = SandboxSpec(runtime_dir=Path("rt"), slot=7)
+    spec = SandboxSpec(runtime_dir=Path("rt"))
     cmd = bwrap_command(spec, ["true"], Path("pkg"))
     assert str(tmp_path / "pkg") in cmd and str(tmp_path / "rt") in cmd
     assert "pkg" not in cmd and "rt" not in cmd

@@ -1,4 +1,5 @@
 """Reading submissions: every kind of broken file gets its own clear reason."""
+
 from __future__ import annotations
 
 import os
@@ -44,8 +45,13 @@ def test_symlinks_are_refused(tmp_path):
 
 
 def test_broken_files(tmp_path):
-    cases = {"": "empty", "{\"cells\": [": "not valid JSON", "[1]": "not an object",
-             '{"nbformat": 9, "cells": []}': "not supported", '{"nbformat": 4, "cells": 3}': "no list of cells"}
+    cases = {
+        "": "empty",
+        "{\"cells\": [": "not valid JSON",
+        "[1]": "not an object",
+        '{"nbformat": 9, "cells": []}': "not supported",
+        '{"nbformat": 4, "cells": 3}': "no list of cells",
+    }
     for n, (text, words) in enumerate(cases.items()):
         p = tmp_path / f"{n}.ipynb"
         p.write_text(text)
@@ -62,6 +68,8 @@ def test_nbformat3_is_converted_and_malformed_cells_dropped(tmp_path):
     r = read_notebook(p)
     assert r.status == "ok" and "nbformat 3" in r.notes[0]
     p = tmp_path / "odd.ipynb"
-    p.write_text('{"nbformat": 4, "cells": [{"cell_type": "code", "source": "x=1"}, 5, {"cell_type": "weird"}]}')
+    p.write_text(
+        '{"nbformat": 4, "cells": [{"cell_type": "code", "source": "x=1"}, 5, {"cell_type": "weird"}]}'
+    )
     r = read_notebook(p)
     assert len(r.cells) == 1 and "2 malformed" in r.notes[0]

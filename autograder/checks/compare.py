@@ -1,4 +1,5 @@
 """Strict parsing of probe results and numeric comparison with readable messages."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,15 +20,20 @@ def number(x) -> float:
 
 def numbers(x, shape=None) -> np.ndarray:
     """A float array from nested lists of numbers, optionally of a required shape."""
+
     def walk(v):
         if type(v) is list:
             return [walk(e) for e in v]
         return number(v)
+
     if type(x) is not list:
         x = [x] if shape == () else x
         if type(x) is not list:
             raise MalformedResult(f"expected a list of numbers, got {_describe(x)}")
-    arr = np.array(walk(x), dtype=float)
+    try:
+        arr = np.array(walk(x), dtype=float)
+    except ValueError as exc:  # ragged nesting: lists of different lengths
+        raise MalformedResult(f"expected a regular array of numbers ({exc})") from None
     if shape == ():
         if arr.size != 1:
             raise MalformedResult(f"expected one number, got shape {arr.shape}")
@@ -83,11 +89,45 @@ def returned(entry, where: str, noun: str = "an array of numbers") -> tuple[obje
     return got, None
 
 
-def close(got, want, rtol: float, atol: float) -> np.ndarray:
-    """Elementwise |got - want| <= atol + rtol*|want|, with NaN never close."""
+def close(got, want, rtol: float, atol: float | np.ndarray) -> np.ndarray:
+    """Elementwise |got - want| <= atol + rtol*|want|, with NaN never close (atol: a number, or one per entry)."""
     got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
     with np.errstate(invalid="ignore"):
         return np.isfinite(got) & (np.abs(got - want) <= atol + rtol * np.abs(want))
+
+
+def size(want, floor: float = 0.0) -> float:
+    """The size of a set of reference numbers: the largest finite |want|, at least `floor`.
+
+    Tolerances scale with it (`close(got, want, rtol, rtol * size(...))`), so that an entry
+    near 0 among larger ones, or a result that cancels to 0, is judged by the rounding of
+    the numbers that made it, not by its own tiny size."""
+    arr = np.abs(np.asarray(want, dtype=float))
+    arr = arr[np.isfinite(arr)]
+    return max(float(arr.max()) if arr.size else 0.0, floor)
+
+
+def within(got, want, scale, tol: float) -> np.ndarray:
+    """Elementwise |got - want| <= tol * scale, with NaN never within.
+
+    `scale` is the size of the terms a value is made of (the references compute it): float64
+    AD in any order of operations is off by a few eps of it, a finite difference by far more."""
+    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(got) & (np.abs(got - want) <= tol * np.asarray(scale, dtype=float))
+
+
+def inexact_hint(got, want, scale, instead: str) -> str:
+    """For a result close to the exact one but not as close as float64 AD comes: say so, and
+    what to use `instead`. Empty for a result that is simply wrong."""
+    got, want, scale = (np.asarray(a, dtype=float) for a in (got, want, scale))
+    if not close(got, want, 1e-4, 1e-4 * float(np.max(scale))).all():
+        return ""
+    gap = float(np.max(np.abs(got - want) / scale))
+    return (
+        f": off by {gap:.1e} of the size of its terms, where exact derivatives in float64 come within "
+        f"1e-14. That is the error of a finite difference; {instead}"
+    )
 
 
 def fmt(x) -> str:
@@ -95,6 +135,24 @@ def fmt(x) -> str:
     if arr.ndim == 0:
         return f"{float(arr):.10g}"
     return np.array2string(arr, precision=6, threshold=8, max_line_width=100)
+
+
+def fmt_exact(x) -> str:
+    """15 significant digits (enough to show a difference of 1e-13), and 0 rather than -0."""
+    arr = np.asarray(x, dtype=float) + 0.0
+    if arr.ndim == 0:
+        return f"{float(arr):.15g}"
+    return "[" + ", ".join(f"{v:.15g}" for v in arr.ravel()) + "]"
+
+
+def inexact_note(got, want, scale: float) -> str:
+    """For a derivative that is close but not exact: the mark of a difference quotient."""
+    if np.all(np.abs(np.asarray(got, dtype=float) - want) <= 1e-5 * max(float(np.max(np.abs(want))), scale)):
+        return (
+            " (close, but not exact to rounding: AD applies exact derivative rules, and a difference "
+            "quotient such as (f(u + h) - f(u)) / h is never exact)"
+        )
+    return ""
 
 
 def first_failures(messages: list[str], limit: int = 6) -> list[str]:

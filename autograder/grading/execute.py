@@ -5,6 +5,7 @@ everything the student's code starts live in the sandbox. Execution stops at the
 that times out or kills the kernel, and at the notebook's deadline: later cells never run,
 so their tests record nothing and score 0.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -24,8 +25,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from .sandbox import (Limits, SandboxSpec, bwrap_command, kill_slot_processes, make_runtime_dir,
-                      seal_runtime_dir)
+from .sandbox import Limits, SandboxSpec, bwrap_command, end_sandbox, make_runtime_dir, seal_runtime_dir
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
@@ -34,16 +34,27 @@ class SandboxKernelManager(AsyncKernelManager):
     """An ipykernel started inside bwrap, reached over ipc sockets in the runtime folder."""
 
     def __init__(self, spec: SandboxSpec, probes_pkg: Path, **kwargs):
-        super().__init__(transport="ipc", ip=str(spec.runtime_dir / "kernel"),
-                         connection_file=str(spec.runtime_dir / "connection.json"), **kwargs)
+        super().__init__(
+            transport="ipc",
+            ip=str(spec.runtime_dir / "kernel"),
+            connection_file=str(spec.runtime_dir / "connection.json"),
+            **kwargs,
+        )
         self.sandbox_spec = spec
         self.probes_pkg = probes_pkg
 
     def format_kernel_cmd(self, extra_arguments=None):
         if self.sandbox_spec.uid is not None:
             os.chown(self.connection_file, self.sandbox_spec.uid, self.sandbox_spec.uid)
-        inner = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file,
-                 "--HistoryManager.enabled=False", "--IPKernelApp.matplotlib=agg"]
+        inner = [
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            self.connection_file,
+            "--HistoryManager.enabled=False",
+            "--IPKernelApp.matplotlib=agg",
+        ]
         return bwrap_command(self.sandbox_spec, inner, self.probes_pkg)
 
 
@@ -69,7 +80,7 @@ class BoundedClient(NotebookClient):
 @dataclass
 class Execution:
     nb: nbformat.NotebookNode
-    status: str = "ok"            # ok | timeout | crashed | grader_error
+    status: str = "ok"  # ok | timeout | crashed | grader_error
     message: str = ""
     executed: list[int] = field(default_factory=list)  # indices of code cells that finished
     stopped_at: int | None = None  # index of the cell that hung or crashed
@@ -99,13 +110,23 @@ async def _run(nb, spec: SandboxSpec, probes_pkg: Path) -> Execution:
     limits: Limits = spec.limits
     result = Execution(nb=nb)
     km = SandboxKernelManager(spec, probes_pkg)
-    client = BoundedClient(nb, max_output_bytes=int(limits.max_output_mb * 1024 * 1024), km=km,
-                           allow_errors=True, interrupt_on_timeout=False, iopub_timeout=10,
-                           raise_on_iopub_timeout=False, startup_timeout=int(limits.startup_timeout),
-                           record_timing=False, skip_cells_with_tag="__never__")
+    client = BoundedClient(
+        nb,
+        max_output_bytes=int(limits.max_output_mb * 1024 * 1024),
+        km=km,
+        allow_errors=True,
+        interrupt_on_timeout=False,
+        iopub_timeout=10,
+        raise_on_iopub_timeout=False,
+        startup_timeout=int(limits.startup_timeout),
+        record_timing=False,
+        skip_cells_with_tag="__never__",
+    )
     start = time.monotonic()
     deadline = start + limits.notebook_timeout
-    client.timeout_func = lambda cell: max(1, int(min(limits.cell_timeout, deadline - time.monotonic()) + 0.999))
+    client.timeout_func = lambda cell: max(
+        1, int(min(limits.cell_timeout, deadline - time.monotonic()) + 0.999)
+    )
     # The sandbox's stderr goes to an anonymous host file (bounded by the sandbox's file-size
     # limit): if the kernel does not start, its last lines say why (a bwrap or import error).
     stderr = tempfile.TemporaryFile()
@@ -136,7 +157,9 @@ async def _run(nb, spec: SandboxSpec, probes_pkg: Path) -> Execution:
             except CellTimeoutError:
                 result.status, result.stopped_at = "timeout", index
                 budget = min(limits.cell_timeout, limits.notebook_timeout)
-                result.message = f"cell {index + 1} did not finish within {budget:g} s; later cells were not run"
+                result.message = (
+                    f"cell {index + 1} did not finish within {budget:g} s; later cells were not run"
+                )
                 break
             except DeadKernelError:
                 result.status, result.stopped_at = "crashed", index
@@ -151,8 +174,9 @@ async def _run(nb, spec: SandboxSpec, probes_pkg: Path) -> Execution:
             if not await _alive(km):
                 result.status, result.message = "crashed", "the kernel died at the end of the notebook"
     finally:
+        provisioner = getattr(km, "provisioner", None)
+        end_sandbox(getattr(provisioner, "pid", None), spec.uid)  # before the launcher is reaped
         await _stop(km, client)
-        kill_slot_processes(spec.uid)
         stderr.close()
         result.seconds = time.monotonic() - start
         result.outputs_dropped = client.outputs_dropped
@@ -186,14 +210,22 @@ async def _stop(km, client) -> None:
         pass
 
 
-def sandboxed_execute(nb, *, slot: int, env: dict, limits: Limits, probes_pkg: Path,
-                      data_files: dict | None = None, runtime_parent: Path | None = None) -> Execution:
-    """Run every code cell of `nb` (in place) in a fresh sandbox; return what happened."""
-    uid = SandboxSpec(runtime_dir=Path("."), slot=slot).uid
+def sandboxed_execute(
+    nb,
+    *,
+    uid: int | None,
+    env: dict,
+    limits: Limits,
+    probes_pkg: Path,
+    data_files: dict | None = None,
+    runtime_parent: Path | None = None,
+) -> Execution:
+    """Run every code cell of `nb` (in place) in a fresh sandbox as `uid` (a leased uid, or
+    None when not root); return what happened."""
     pristine = copy.deepcopy(nb)
     for attempt in range(2):  # a kernel that fails to start (before any student code ran) gets one retry
         runtime = make_runtime_dir(runtime_parent, uid)
-        spec = SandboxSpec(runtime_dir=runtime, slot=slot, env=env, data_files=data_files or {}, limits=limits)
+        spec = SandboxSpec(runtime_dir=runtime, uid=uid, env=env, data_files=data_files or {}, limits=limits)
         try:
             result = asyncio.run(_run(copy.deepcopy(pristine) if attempt else nb, spec, probes_pkg))
         finally:

@@ -8,13 +8,14 @@
   followed; their nbgrader metadata and tags are dropped. Cells identical to one of the
   source's "demo" cells (display only, see template.DEMO_TAG) are left out.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import nbformat
 
-from .template import Template, nbgrader_meta
+from .template import Template, grade_id
 
 START = "__start__"
 
@@ -22,7 +23,7 @@ START = "__start__"
 @dataclass
 class Restored:
     nb: nbformat.NotebookNode
-    answers: dict = field(default_factory=dict)   # answer grade_id -> the source that runs as the answer
+    answers: dict = field(default_factory=dict)  # answer grade_id -> the source that runs as the answer
     answer_copies: dict = field(default_factory=dict)  # answer grade_id -> sources of every copy
     notes: list[str] = field(default_factory=list)  # what was restored, for feedback
 
@@ -57,17 +58,22 @@ def visible_part(source: str) -> str:
     return "\n".join(out).strip()
 
 
+def answer_copies(answer_ids, student_cells: list) -> dict[str, list[tuple[int, str]]]:
+    """Every copy of each answer cell, in order: {grade_id: [(cell index, source), ...]}.
+    The last copy is the answer that runs (and that the similarity check compares)."""
+    copies: dict[str, list[tuple[int, str]]] = {}
+    for i, cell in enumerate(student_cells):
+        gid = grade_id(cell)
+        if gid in answer_ids:
+            copies.setdefault(gid, []).append((i, _source(cell)))
+    return copies
+
+
 def restore_cells(template: Template, student_cells: list) -> Restored:
     notes: list[str] = []
-    answer_positions: dict[str, list[int]] = {}
-    copies: dict[str, list[str]] = {}
-    for i, cell in enumerate(student_cells):
-        gid = nbgrader_meta(cell).get("grade_id")
-        if gid in template.answers:
-            answer_positions.setdefault(gid, []).append(i)
-            copies.setdefault(gid, []).append(_source(cell))
-
-    chosen_answer = {gid: pos[-1] for gid, pos in answer_positions.items()}
+    found = answer_copies(template.answers, student_cells)
+    copies = {gid: [src for _, src in c] for gid, c in found.items()}
+    chosen_answer = {gid: c[-1][0] for gid, c in found.items()}
     attached: dict[str, list] = {START: []}
     answers: dict[str, str] = {}
     seen_protected: set[str] = set()
@@ -76,7 +82,7 @@ def restore_cells(template: Template, student_cells: list) -> Restored:
     for i, cell in enumerate(student_cells):
         if not isinstance(cell, dict):
             continue
-        gid = nbgrader_meta(cell).get("grade_id")
+        gid = grade_id(cell)
         if gid in template.protected:
             if gid in seen_protected:
                 notes.append(f"a duplicate of protected cell '{gid}' was removed")
@@ -114,8 +120,13 @@ def restore_cells(template: Template, student_cells: list) -> Restored:
             cells.append(template.cell(gid))
         elif gid in answers:
             answer = nbformat.v4.new_code_cell(answers[gid])
-            answer.metadata["nbgrader"] = {"grade_id": gid, "solution": True, "grade": False,
-                                           "locked": False, "schema_version": 3}
+            answer.metadata["nbgrader"] = {
+                "grade_id": gid,
+                "solution": True,
+                "grade": False,
+                "locked": False,
+                "schema_version": 3,
+            }
             cells.append(answer)
         cells.extend(attached.get(gid, []))
     nb = nbformat.v4.new_notebook(cells=cells)

@@ -5,6 +5,7 @@ seed variable or their result format: none of them appears in the student releas
 that does is trying to patch or imitate the hidden tests, so the submission scores 0 with
 the status `tampering`. Comments are ignored; names and string literals are not.
 """
+
 from __future__ import annotations
 
 import ast
@@ -13,11 +14,14 @@ import re
 import tokenize
 
 from ..probes import MIME, SEED_ENV
-from .forbidden import to_python
+from ..student_source import to_python
 
 _SUSPECT_TEXT = re.compile(
-    r"^\s*autograder(\.[\w.]*)?\s*$|autograder\.(probes|checks|grading|reference)|"
-    + re.escape(SEED_ENV) + "|" + re.escape(MIME))
+    r"^\s*autograder(\.[\w.]*)?\s*$|autograder\.(probes|checks|grading|reference|rlc|rules)|"
+    + re.escape(SEED_ENV)
+    + "|"
+    + re.escape(MIME)
+)
 
 
 def _literal(token: str) -> str:

@@ -12,15 +12,24 @@ once with `autograder.checks`, raising AssertionError with the check's messages.
 
 Probes use numpy and the standard library, and JAX or PyTorch only in notebooks that use
 them already (imported inside the probe), so importing a probe costs the kernel nothing.
+
+Each probe is a `Probe`, defined once in `autograder/probes/<module>.py`: its name is
+`<module>.<short name>`, and the course table's test `test_<short name>` runs it. Every call
+into student code goes through `attempt()`, which also records which code ran meanwhile
+(`usage.py`), the evidence for the rules an answer must obey.
 """
+
 from __future__ import annotations
 
 import math
 import os
 import secrets
 import zlib
+from collections.abc import Callable
 
 import numpy as np
+
+from . import usage
 
 MIME = "application/vnd.autodiff-course.probe+json"
 SEED_ENV = "AUTODIFF_PROBE_SEED"
@@ -97,9 +106,11 @@ def plain(value):
 
 
 def attempt(fn, *args, **kwargs):
-    """Run student code; return {'ok': plain result} or {'error': text}. Never raises."""
+    """Run student code; return {'ok': plain result} or {'error': text}. Never raises.
+
+    The call runs under the usage recorder of the probe that is running."""
     try:
-        return {"ok": plain(fn(*args, **kwargs))}
+        return {"ok": plain(usage.current().run(fn, *args, **kwargs))}
     except BaseException as exc:  # noqa: BLE001 - a student's code may raise anything
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -117,21 +128,34 @@ def _json_safe(data):
     return data
 
 
-def emit(probe: str, results) -> None:
+def emit(record: dict) -> None:
     from IPython.display import display
 
-    display({MIME: {"probe": probe, "results": _json_safe(results)}}, raw=True)
+    display({MIME: record}, raw=True)
 
 
-def report(probe: str, results, seed: int, local: bool) -> None:
-    """Emit the record; outside the grader also check it here and fail loudly."""
-    emit(probe, results)
-    if local:
-        from autograder.checks import check_record  # only outside the sandbox
+def make_record(probe: str, results, traced: dict | None = None) -> dict:
+    """The record a probe emits: its results, what code ran, and what JAX traced (if asked)."""
+    record = {"probe": probe, "results": _json_safe(results), "usage": usage.take()}
+    if traced is not None:
+        record["traced"] = _json_safe(traced)
+    return record
 
-        verdict = check_record(probe, {"probe": probe, "results": _json_safe(results)}, seed)
-        if not verdict.passed:
-            raise AssertionError(f"hidden test {probe} failed:\n  " + "\n  ".join(verdict.messages))
+
+def judge_here(record: dict, seed: int) -> None:
+    """Outside the grader: judge the record at once, as the grader would, and fail loudly."""
+    from autograder.checks import judge_record  # never inside the sandbox
+
+    verdict = judge_record(record["probe"], json_round_trip(record), seed)
+    if not verdict.passed:
+        raise AssertionError(f"hidden test {record['probe']} failed:\n  " + "\n  ".join(verdict.messages))
+
+
+def json_round_trip(data):
+    """What the grader receives: the record after JSON encoding (tuples become lists, ...)."""
+    import json
+
+    return json.loads(json.dumps(data))
 
 
 def seed_and_mode() -> tuple[int, bool]:
@@ -140,3 +164,52 @@ def seed_and_mode() -> tuple[int, bool]:
     if seed is None:
         return secrets.randbits(63), True
     return seed, False
+
+
+def probe_name(module: str, short: str) -> str:
+    """`<last part of the probes module's name>.<short>`: how a test finds its probe."""
+    return f"{module.rpartition('.')[2]}.{short}"
+
+
+class Probe:
+    """One hidden test's probe: `run(*student_objects, seed)` returns the raw results.
+
+    A hidden-test cell calls the probe itself, on the student's objects. A run may return
+    `Traced(results, summary)` to attach a summary of a program JAX traced."""
+
+    def __init__(self, module: str, short: str, run: Callable):
+        self.name = probe_name(module, short)
+        self.run = run
+        self.__doc__ = run.__doc__
+
+    def rng(self, seed: int) -> np.random.Generator:
+        return rng_for(seed, self.name)
+
+    def record(self, *student, seed: int) -> dict:
+        """Run on the student's objects and return the record the grader would receive."""
+        usage.take()  # start with a fresh recorder
+        out = self.run(*student, seed)
+        results, traced = (out.results, out.summary) if isinstance(out, Traced) else (out, None)
+        return make_record(self.name, results, traced)
+
+    def __call__(self, *student) -> None:
+        seed, local = seed_and_mode()
+        record = self.record(*student, seed=seed)
+        emit(record)
+        if local:
+            judge_here(record, seed)
+
+    def __repr__(self) -> str:
+        return f"<probe {self.name}>"
+
+
+class Traced:
+    """What a probe's run returns when the grader must also see the program JAX traced."""
+
+    def __init__(self, results, summary: dict):
+        self.results, self.summary = results, summary
+
+
+def probe(run: Callable) -> Probe:
+    """Decorator: `@probe def probe_dloss(dloss, seed)` defines the probe `<module>.dloss`."""
+    return Probe(run.__module__, run.__name__.removeprefix("probe_"), run)

@@ -8,12 +8,19 @@ The fixed functions of the notebook (the goldfield landscape, the pytree model, 
 per-example loss) are written here once, against an array module `m` (numpy or jax.numpy).
 The probes and the reference use them, and tests check both the notebook's locked cells and
 the reference's closed forms against them.
+
+Every exercise here asks for exact derivatives, and the inputs are drawn so that a finite
+difference cannot pass for them at any step: a function with a large constant among those
+of `nth_derivative`, features of very different sizes for the per-example gradients (no one
+step suits them all), and the first steps of `fit_gaussian` compared exactly.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from . import attempt, report, rng_for, seed_and_mode
+from .. import rlc
+from . import Probe, Traced, attempt, jaxprs, probe
 
 # --- the fixed functions of the notebook ---------------------------------------------------
 
@@ -24,9 +31,9 @@ GOLDFIELD_BOWL = 0.1
 
 def goldfield(m, x, y):
     """The landscape of the goldfield exercises, written for the array module m."""
-    f = GOLDFIELD_BOWL * (x ** 2 + y ** 2)
+    f = GOLDFIELD_BOWL * (x**2 + y**2)
     for a, b, depth, width in GOLDFIELD_WELLS:
-        f = f - depth * m.exp(-((x - a) ** 2 + (y - b) ** 2) / (2 * width ** 2))
+        f = f - depth * m.exp(-((x - a) ** 2 + (y - b) ** 2) / (2 * width**2))
     return f
 
 
@@ -36,8 +43,9 @@ def pytree_loss(m, params, X, y):
 
 
 def example_loss(m, w, x, y):
-    """Logistic loss of one example (x, y) with a label y of +1 or -1."""
-    return m.log1p(m.exp(-y * m.dot(w, x)))
+    """Logistic loss log(1 + exp(-y w.x)) of one example (x, y) with a label y of +1 or -1,
+    computed as softplus(-y w.x) = logaddexp(0, -y w.x), which never overflows."""
+    return m.logaddexp(0.0, -y * m.dot(w, x))
 
 
 def _jax():
@@ -69,15 +77,16 @@ def _floats(value, shape=None) -> list | float:
 
 NTH_FUNCTIONS = {
     "tanh(x)": lambda m, x: m.tanh(x),
-    "sin(2*x) * exp(-x**2 / 2)": lambda m, x: m.sin(2 * x) * m.exp(-x ** 2 / 2),
-    "x**5 - 3*x**2 + log(1 + x**2)": lambda m, x: x ** 5 - 3 * x ** 2 + m.log(1 + x ** 2),
+    "sin(2*x) * exp(-x**2 / 2)": lambda m, x: m.sin(2 * x) * m.exp(-(x**2) / 2),
+    # the constant costs a difference quotient eps * 1000 / h and costs AD nothing
+    "1000 + x**5 - 3*x**2 + log(1 + x**2)": lambda m, x: 1000 + x**5 - 3 * x**2 + m.log(1 + x**2),
 }
 NTH_ORDERS = (0, 1, 2, 3)
 NTH_POINTS = 3
 
 
 def nth_inputs(seed: int) -> dict[str, list[float]]:
-    rng = rng_for(seed, "jax_basics.nth_derivative")
+    rng = probe_nth_derivative.rng(seed)
     return {label: [float(x) for x in rng.uniform(-1.8, 1.8, NTH_POINTS)] for label in NTH_FUNCTIONS}
 
 
@@ -95,7 +104,8 @@ def _at_points(d, xs):
         return [_floats(d(x), ()) for x in xs]
 
 
-def run_nth_derivative(nth_derivative, seed: int) -> dict:
+@probe
+def probe_nth_derivative(nth_derivative, seed: int) -> dict:
     import jax.numpy as jnp
 
     _jax()
@@ -107,11 +117,6 @@ def run_nth_derivative(nth_derivative, seed: int) -> dict:
     return results
 
 
-def probe_nth_derivative(nth_derivative) -> None:
-    seed, local = seed_and_mode()
-    report("jax_basics.nth_derivative", run_nth_derivative(nth_derivative, seed), seed, local)
-
-
 # --- loss_and_grads(params, X, y) on the pytree model ---------------------------------------
 
 PYTREE_CASES = 3
@@ -119,11 +124,17 @@ PYTREE_N = 12
 
 
 def pytree_inputs(seed: int) -> list[dict]:
-    rng = rng_for(seed, "jax_basics.pytree_grads")
+    rng = probe_pytree_grads.rng(seed)
     cases = []
     for _ in range(PYTREE_CASES):
-        cases.append({"w": rng.normal(0.0, 1.0, 3), "b": float(rng.normal(0.0, 0.5)),
-                      "X": rng.normal(0.0, 1.0, (PYTREE_N, 3)), "y": rng.uniform(-1.0, 1.0, PYTREE_N)})
+        cases.append(
+            {
+                "w": rng.normal(0.0, 1.0, 3),
+                "b": float(rng.normal(0.0, 0.5)),
+                "X": rng.normal(0.0, 1.0, (PYTREE_N, 3)),
+                "y": rng.uniform(-1.0, 1.0, PYTREE_N),
+            }
+        )
     return cases
 
 
@@ -137,35 +148,35 @@ def _value_and_grads(out):
     return [_floats(value, ()), _floats(grads["w"], (3,)), _floats(grads["b"], ())]
 
 
-def run_pytree_grads(loss_and_grads, seed: int) -> list[dict]:
+@probe
+def probe_pytree_grads(loss_and_grads, seed: int) -> list[dict]:
     import jax.numpy as jnp
 
     _jax()
     results = []
     for case in pytree_inputs(seed):
         params = {"w": jnp.asarray(case["w"]), "b": jnp.asarray(case["b"])}
-        results.append(attempt(lambda params=params, case=case: _value_and_grads(
-            _compiled_call(loss_and_grads, params, jnp.asarray(case["X"]), jnp.asarray(case["y"])))))
+        results.append(
+            attempt(
+                lambda params=params, case=case: _value_and_grads(
+                    _compiled_call(loss_and_grads, params, jnp.asarray(case["X"]), jnp.asarray(case["y"]))
+                )
+            )
+        )
     return results
-
-
-def probe_pytree_grads(loss_and_grads) -> None:
-    seed, local = seed_and_mode()
-    report("jax_basics.pytree_grads", run_pytree_grads(loss_and_grads, seed), seed, local)
 
 
 # --- charges(R, L) with lax.scan and dloss_jax(Qhat, R, L) ----------------------------------
 
-TIMES = np.linspace(0.0, 200.0, 200)
+TIMES = rlc.TIMES
 R_RANGE = (0.5, 3.0)
 L_RANGE = (5.0, 20.0)
 RLC_POINTS = 3
-LOOP_PRIMITIVES = ("scan", "while")
 
 
 def rlc_inputs(seed: int) -> dict:
     """Unseen data (a damped charge curve plus noise) and points (R, L) to differentiate at."""
-    rng = rng_for(seed, "jax_basics.rlc_scan")
+    rng = probe_rlc_scan.rng(seed)
     tau, omega, phase = rng.uniform(15.0, 40.0), rng.uniform(0.1, 0.4), rng.uniform(0.0, np.pi)
     curve = 120.0 * (1.0 - np.exp(-TIMES / tau) * np.cos(omega * TIMES + phase) / np.cos(phase))
     Qhat = curve + rng.normal(0.0, 2.0, TIMES.size)
@@ -175,60 +186,65 @@ def rlc_inputs(seed: int) -> dict:
 
 def jaxpr_summary(jaxpr) -> list[float]:
     """[loop equations (scan or while), all equations] of a jaxpr, nested jaxprs included."""
-    loops, count, stack = 0, 0, [jaxpr]
-    while stack:
-        j = stack.pop()
-        j = getattr(j, "jaxpr", j)  # a ClosedJaxpr holds its Jaxpr
-        for eqn in getattr(j, "eqns", ()):
-            count += 1
-            loops += str(eqn.primitive.name) in LOOP_PRIMITIVES
-            for value in eqn.params.values():
-                for v in value if isinstance(value, (tuple, list)) else (value,):
-                    if hasattr(v, "eqns") or hasattr(getattr(v, "jaxpr", None), "eqns"):
-                        stack.append(v)
-    return [float(loops), float(count)]
+    stats = jaxprs.summary(jaxpr)
+    return [float(stats["loops"]), float(stats["equations"])]
 
 
-def run_rlc_scan(charges, dloss_jax, seed: int) -> dict:
+@probe
+def probe_rlc_scan(charges, dloss_jax, seed: int) -> dict:
     jax = _jax()
     data = rlc_inputs(seed)
     R0, L0 = data["points"][0]
     return {
         "charges": attempt(lambda: _floats(charges(R0, L0), (TIMES.size,))),
         "jaxpr": attempt(lambda: jaxpr_summary(jax.make_jaxpr(charges)(R0, L0))),
-        "dloss": [attempt(lambda R=R, L=L: _floats(dloss_jax(data["Qhat"], R, L), (2,)))
-                  for R, L in data["points"]],
+        "dloss": [
+            attempt(lambda R=R, L=L: _floats(dloss_jax(data["Qhat"], R, L), (2,))) for R, L in data["points"]
+        ],
     }
-
-
-def probe_rlc_scan(charges, dloss_jax) -> None:
-    seed, local = seed_and_mode()
-    report("jax_basics.rlc_scan", run_rlc_scan(charges, dloss_jax, seed), seed, local)
 
 
 # --- per_example_grads(w, X, Y) with vmap ---------------------------------------------------
 
 PER_EXAMPLE_SHAPES = ((16, 4), (9, 3))
+FEATURE_DECADES = (-2.0, 2.0)  # each feature's size is 10**U(-2, 2): no one difference step suits all
 
 
 def per_example_inputs(seed: int) -> list[dict]:
-    rng = rng_for(seed, "jax_basics.per_example_grads")
-    return [{"w": rng.normal(0.0, 1.0, d), "X": rng.normal(0.0, 1.0, (n, d)),
-             "Y": rng.choice([-1.0, 1.0], n)} for n, d in PER_EXAMPLE_SHAPES]
+    """Features of sizes from 0.01 to 100 (and weights of the inverse sizes, so that w.x stays
+    of order 1), with one sample of each case at the extremes of that range."""
+    rng = probe_per_example_grads.rng(seed)
+    cases = []
+    for n, d in PER_EXAMPLE_SHAPES:
+        sizes = 10.0 ** rng.uniform(*FEATURE_DECADES, d)
+        sizes[:2] = 10.0 ** np.array(FEATURE_DECADES)
+        cases.append(
+            {
+                "w": rng.normal(0.0, 1.0, d) / sizes,
+                "X": rng.normal(0.0, 1.0, (n, d)) * sizes,
+                "Y": rng.choice([-1.0, 1.0], n),
+            }
+        )
+    return cases
 
 
-def run_per_example_grads(per_example_grads, seed: int) -> list[dict]:
+@probe
+def probe_per_example_grads(per_example_grads, seed: int) -> Traced:
+    """Each case computed by the program JAX traces from per_example_grads; the traced
+    programs' lengths at two batch sizes show whether a Python loop unrolled per example."""
     import jax.numpy as jnp
 
     _jax()
-    return [attempt(lambda c=c: _floats(_compiled_call(per_example_grads, jnp.asarray(c["w"]), jnp.asarray(c["X"]),
-                                                       jnp.asarray(c["Y"])), c["X"].shape))
-            for c in per_example_inputs(seed)]
+    lengths = []
 
+    def one(c):
+        args = (jnp.asarray(c["w"]), jnp.asarray(c["X"]), jnp.asarray(c["Y"]))
+        out, closed = jaxprs.traced_call(per_example_grads, *args)
+        lengths.append(jaxprs.summary(closed)["equations"])
+        return _floats(out, c["X"].shape)
 
-def probe_per_example_grads(per_example_grads) -> None:
-    seed, local = seed_and_mode()
-    report("jax_basics.per_example_grads", run_per_example_grads(per_example_grads, seed), seed, local)
+    results = [attempt(one, c) for c in per_example_inputs(seed)]
+    return Traced(results, {"sizes": [n for n, _ in PER_EXAMPLE_SHAPES], "equations": lengths})
 
 
 # --- gaussian_nll(mu, log_sigma, data) and fit_gaussian(data) -------------------------------
@@ -237,24 +253,27 @@ GAUSS_DATASETS = 3
 GAUSS_N = 200
 
 
-def gaussian_inputs(seed: int, name: str) -> list[dict]:
+def gaussian_inputs(seed: int, probe: Probe) -> list[dict]:
     """Data sets with a mean in [-3, 3] and a spread in [0.5, 2.5], and points to evaluate at."""
-    rng = rng_for(seed, f"jax_basics.{name}")
+    rng = probe.rng(seed)
     sets = []
     for _ in range(GAUSS_DATASETS):
         data = rng.normal(rng.uniform(-3.0, 3.0), rng.uniform(0.5, 2.5), GAUSS_N)
-        sets.append({"data": data, "mu": float(rng.uniform(-3.0, 3.0)), "log_sigma": float(rng.uniform(-0.7, 1.0))})
+        sets.append(
+            {"data": data, "mu": float(rng.uniform(-3.0, 3.0)), "log_sigma": float(rng.uniform(-0.7, 1.0))}
+        )
     return sets
 
 
-def run_gaussian_nll(gaussian_nll, seed: int) -> list[dict]:
+@probe
+def probe_gaussian_nll(gaussian_nll, seed: int) -> list[dict]:
     jax = _jax()
     import jax.numpy as jnp
 
     value_and_grad = jax.value_and_grad(gaussian_nll, argnums=(0, 1))
     compiled = jax.jit(value_and_grad)  # one compile for all data sets (they share a shape)
     results = []
-    for case in gaussian_inputs(seed, "gaussian_nll"):
+    for case in gaussian_inputs(seed, probe_gaussian_nll):
         data = jnp.asarray(case["data"])
 
         def one(case=case, data=data):
@@ -263,24 +282,32 @@ def run_gaussian_nll(gaussian_nll, seed: int) -> list[dict]:
             except Exception:  # noqa: BLE001 - not traceable by jit: try without it
                 value, grads = value_and_grad(case["mu"], case["log_sigma"], data)
             return [_floats(value, ()), _floats(grads[0], ()), _floats(grads[1], ())]
+
         results.append(attempt(one))
     return results
 
 
-def probe_gaussian_nll(gaussian_nll) -> None:
-    seed, local = seed_and_mode()
-    report("jax_basics.gaussian_nll", run_gaussian_nll(gaussian_nll, seed), seed, local)
+FIRST_STEPS = (1, 2)  # short runs from (0, 0), compared step for step with exact gradient descent
+FIRST_STEPS_RATE = 0.2
 
 
-def run_fit_gaussian(fit_gaussian, seed: int) -> list[dict]:
+@probe
+def probe_fit_gaussian(fit_gaussian, seed: int) -> dict:
+    """{"fits": the default runs on each data set, "first steps": fit_gaussian(data of the first
+    set, learning_rate=FIRST_STEPS_RATE, steps=k) for each k of FIRST_STEPS}."""
     _jax()
-    return [attempt(lambda c=c: _floats(fit_gaussian(c["data"]), (2,)))
-            for c in gaussian_inputs(seed, "fit_gaussian")]
-
-
-def probe_fit_gaussian(fit_gaussian) -> None:
-    seed, local = seed_and_mode()
-    report("jax_basics.fit_gaussian", run_fit_gaussian(fit_gaussian, seed), seed, local)
+    cases = gaussian_inputs(seed, probe_fit_gaussian)
+    return {
+        "fits": [attempt(lambda c=c: _floats(fit_gaussian(c["data"]), (2,))) for c in cases],
+        "first steps": [
+            attempt(
+                lambda k=k: _floats(
+                    fit_gaussian(cases[0]["data"], learning_rate=FIRST_STEPS_RATE, steps=k), (2,)
+                )
+            )
+            for k in FIRST_STEPS
+        ],
+    }
 
 
 # --- the goldfield exercises ----------------------------------------------------------------
@@ -288,66 +315,22 @@ def probe_fit_gaussian(fit_gaussian) -> None:
 GOLD_POINTS = 8
 
 
-def goldfield_points(seed: int, name: str, n: int = GOLD_POINTS) -> list[tuple[float, float]]:
-    rng = rng_for(seed, f"jax_basics.{name}")
+def goldfield_points(seed: int, probe: Probe, n: int = GOLD_POINTS) -> list[tuple[float, float]]:
+    rng = probe.rng(seed)
     return [(float(x), float(y)) for x, y in rng.uniform(-2.0, 2.0, (n, 2))]
 
 
-def run_goldfield_gradient(goldfield_gradient, seed: int) -> list[dict]:
+@probe
+def probe_goldfield_gradient(goldfield_gradient, seed: int) -> list[dict]:
     import jax.numpy as jnp
 
     _jax()
     results = []
-    for i, (x, y) in enumerate(goldfield_points(seed, "goldfield_gradient")):
+    for i, (x, y) in enumerate(goldfield_points(seed, probe_goldfield_gradient)):
         if i % 2:  # half the points as JAX scalars, half as Python floats
             x, y = jnp.float64(x), jnp.float64(y)
         results.append(attempt(lambda x=x, y=y: _floats(_compiled_call(goldfield_gradient, x, y), (2,))))
     return results
-
-
-def probe_goldfield_gradient(goldfield_gradient) -> None:
-    seed, local = seed_and_mode()
-    report("jax_basics.goldfield_gradient", run_goldfield_gradient(goldfield_gradient, seed), seed, local)
-
-
-DESCENT_STARTS_PER_WELL = 2
-DESCENT_STEPS = 150
-
-
-def descent_inputs(seed: int) -> list[dict]:
-    """Starts near each deposit (well inside its basin) and a learning rate for each."""
-    rng = rng_for(seed, "jax_basics.goldfield_descent")
-    cases = []
-    for k, (a, b, _, width) in enumerate(GOLDFIELD_WELLS):
-        for _ in range(DESCENT_STARTS_PER_WELL):
-            angle, radius = rng.uniform(0.0, 2 * np.pi), rng.uniform(0.3, 0.7) * width
-            cases.append({"well": k, "x0": float(a + radius * np.cos(angle)),
-                          "y0": float(b + radius * np.sin(angle)),
-                          "learning_rate": float(rng.uniform(0.05, 0.2))})
-    return cases
-
-
-def _path_ends(path, steps):
-    arr = np.asarray(path, dtype=float)
-    if arr.shape != (steps + 1, 2):
-        raise ValueError(f"expected a path of shape ({steps + 1}, 2) (the start and one row per step), "
-                         f"got shape {arr.shape}")
-    return [arr[0].tolist(), arr[1].tolist(), arr[-1].tolist()]
-
-
-def run_goldfield_descent(descend, seed: int) -> list[dict]:
-    jax = _jax()
-    import jax.numpy as jnp
-
-    gradient = jax.jit(jax.grad(lambda x, y: goldfield(jnp, x, y), argnums=(0, 1)))
-    return [attempt(lambda c=c: _path_ends(descend(gradient, c["x0"], c["y0"], learning_rate=c["learning_rate"],
-                                                   steps=DESCENT_STEPS), DESCENT_STEPS))
-            for c in descent_inputs(seed)]
-
-
-def probe_goldfield_descent(descend) -> None:
-    seed, local = seed_and_mode()
-    report("jax_basics.goldfield_descent", run_goldfield_descent(descend, seed), seed, local)
 
 
 PARTIAL_ROWS = 3
@@ -355,44 +338,25 @@ PARTIAL_COLUMNS = 3
 
 
 def partial_inputs(seed: int) -> list[dict]:
-    rng = rng_for(seed, "jax_basics.goldfield_partial")
-    return [{"y": float(rng.uniform(-2.0, 2.0)), "xs": [float(x) for x in rng.uniform(-2.0, 2.0, PARTIAL_COLUMNS)]}
-            for _ in range(PARTIAL_ROWS)]
+    rng = probe_goldfield_partial.rng(seed)
+    return [
+        {
+            "y": float(rng.uniform(-2.0, 2.0)),
+            "xs": [float(x) for x in rng.uniform(-2.0, 2.0, PARTIAL_COLUMNS)],
+        }
+        for _ in range(PARTIAL_ROWS)
+    ]
 
 
-def run_goldfield_partial(partial_x, seed: int) -> list[dict]:
+@probe
+def probe_goldfield_partial(partial_x, seed: int) -> list[dict]:
     _jax()
     results = []
     for case in partial_inputs(seed):
+
         def one(case=case):
             along = partial_x(case["y"])
             return [_floats(along(x), ()) for x in case["xs"]]
+
         results.append(attempt(one))
     return results
-
-
-def probe_goldfield_partial(partial_x) -> None:
-    seed, local = seed_and_mode()
-    report("jax_basics.goldfield_partial", run_goldfield_partial(partial_x, seed), seed, local)
-
-
-GRID_SIZE = 81
-GRID_HALF_WIDTH = 2.0
-
-
-def grid():
-    line = np.linspace(-GRID_HALF_WIDTH, GRID_HALF_WIDTH, GRID_SIZE)
-    return np.meshgrid(line, line)
-
-
-def run_my_goldfield(my_goldfield, seed: int) -> dict:
-    import jax.numpy as jnp
-
-    _jax()
-    X, Y = grid()
-    return {"grid": attempt(lambda: _floats(my_goldfield(jnp.asarray(X), jnp.asarray(Y)), X.shape))}
-
-
-def probe_my_goldfield(my_goldfield) -> None:
-    seed, local = seed_and_mode()
-    report("jax_basics.my_goldfield", run_my_goldfield(my_goldfield, seed), seed, local)

@@ -1,4 +1,4 @@
-"""Probes of 05_mlp_logistic: the network, logistic regression and the gradient checks.
+"""Probes of 05_mlp_logistic: the network, logistic regression and the gradient checker.
 
 Each probe draws its inputs from `rng_for(seed, name)`, passes them to the student's function
 as float64 JAX arrays (as the notebook does; its setup cell enables float64), and records
@@ -9,12 +9,22 @@ The student's functions run op by op, and JAX compiles every operation once per 
 a cost of tens of milliseconds each. So the probes mostly reuse the notebook's own shapes
 (a batch of 32 through 32 hidden units; the 4 x 3 toy data) with fresh values, plus one
 other shape where a transposed or hard-wired dimension would otherwise go unnoticed.
+
+The gradient checker (`check_gradient`) is given functions with and without planted bugs in
+their derivative rules (`jax.custom_jvp`), at sizes from 1e-8 to 1e8, with directions chosen
+so that each bug is invisible along the first direction, the vector of ones and the first
+axis. The grader knows every true relative error, so it can judge the checker's verdicts
+and its errors.
 """
+
 from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
 
 import numpy as np
 
-from . import attempt, report, rng_for, seed_and_mode
+from . import Probe, attempt, probe
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
@@ -30,17 +40,27 @@ def mlp_case_label(shape, index: int) -> str:
 
 
 def _mlp_params(rng, d_in, h, d_out) -> dict:
-    return {"W1": rng.normal(0.0, 1.0, (d_in, h)), "b1": rng.normal(0.0, 1.0, h),
-            "W2": rng.normal(0.0, 1.0, (h, d_out)), "b2": rng.normal(0.0, 1.0, d_out)}
+    return {
+        "W1": rng.normal(0.0, 1.0, (d_in, h)),
+        "b1": rng.normal(0.0, 1.0, h),
+        "W2": rng.normal(0.0, 1.0, (h, d_out)),
+        "b2": rng.normal(0.0, 1.0, d_out),
+    }
 
 
 def my_nn_inputs(seed: int) -> list[dict]:
-    rng = rng_for(seed, "mlp_logistic.my_nn")
+    rng = probe_my_nn.rng(seed)
     cases = []
     for index, shape in enumerate(MLP_SHAPES):
         n, d_in, h, d_out = shape
-        cases.append({"shape": shape, "label": mlp_case_label(shape, index),
-                      "params": _mlp_params(rng, d_in, h, d_out), "X": rng.uniform(-2.0, 2.0, (n, d_in))})
+        cases.append(
+            {
+                "shape": shape,
+                "label": mlp_case_label(shape, index),
+                "params": _mlp_params(rng, d_in, h, d_out),
+                "X": rng.uniform(-2.0, 2.0, (n, d_in)),
+            }
+        )
     return cases
 
 
@@ -56,204 +76,297 @@ def _array(value) -> np.ndarray:
     return np.asarray(value, dtype=float)
 
 
-def run_my_nn(myNN, seed: int) -> dict:
+@probe
+def probe_my_nn(myNN, seed: int) -> dict:
     results = {}
     for case in my_nn_inputs(seed):
+
         def call(case=case):
             return _array(myNN(_jax_tree(case["params"]), _jax_tree(case["X"])))
+
         results[case["label"]] = attempt(call)
     return results
-
-
-def probe_my_nn(myNN) -> None:
-    seed, local = seed_and_mode()
-    report("mlp_logistic.my_nn", run_my_nn(myNN, seed), seed, local)
 
 
 SGD_SHAPES = ((32, 1, 32, 1), (32, 1, 32, 1))
 
 
 def sgd_inputs(seed: int) -> list[dict]:
-    rng = rng_for(seed, "mlp_logistic.sgd_step")
+    rng = probe_sgd_step.rng(seed)
     cases = []
     for index, shape in enumerate(SGD_SHAPES):
         n, d_in, h, d_out = shape
-        case = {"shape": shape, "params": _mlp_params(rng, d_in, h, d_out),
-                "X": rng.uniform(-1.5, 3.5, (n, d_in)), "y": rng.normal(0.0, 2.0, (n, d_out)),
-                "lr": float(rng.uniform(0.01, 0.2))}
+        case = {
+            "shape": shape,
+            "params": _mlp_params(rng, d_in, h, d_out),
+            "X": rng.uniform(-1.5, 3.5, (n, d_in)),
+            "y": rng.normal(0.0, 2.0, (n, d_out)),
+            "lr": float(rng.uniform(0.01, 0.2)),
+        }
         case["label"] = mlp_case_label(shape, index) + f", lr={case['lr']:.4g}"
         cases.append(case)
     return cases
 
 
-def run_sgd_step(sgd_step, seed: int) -> dict:
+@probe
+def probe_sgd_step(sgd_step, seed: int) -> dict:
     """{case: ok [loss, W1, b1, W2, b2] (the new parameters) | error}."""
     results = {}
     for case in sgd_inputs(seed):
+
         def call(case=case):
-            new, loss = sgd_step(_jax_tree(case["params"]), _jax_tree(case["X"]), _jax_tree(case["y"]),
-                                 case["lr"])
+            new, loss = sgd_step(
+                _jax_tree(case["params"]), _jax_tree(case["X"]), _jax_tree(case["y"]), case["lr"]
+            )
             return [_array(loss)] + [_array(new[k]) for k in PARAM_NAMES]
+
         results[case["label"]] = attempt(call)
     return results
 
 
-def probe_sgd_step(sgd_step) -> None:
-    seed, local = seed_and_mode()
-    report("mlp_logistic.sgd_step", run_sgd_step(sgd_step, seed), seed, local)
-
-
 # --- logistic regression --------------------------------------------------------------
 
-TOY_INPUTS = np.array([[0.52, 1.12, 0.77],
-                       [0.88, -1.08, 0.15],
-                       [0.52, 0.06, -1.30],
-                       [0.74, -2.49, 1.39]])
+TOY_INPUTS = np.array([[0.52, 1.12, 0.77], [0.88, -1.08, 0.15], [0.52, 0.06, -1.30], [0.74, -2.49, 1.39]])
 TOY_TARGETS = np.array([1.0, 1.0, 0.0, 1.0])
 
-# The toy data, random data of its shape, and (but for loss_and_grads, the costliest to
-# compile) one other shape.
-LOGISTIC_CASES = {
-    "predict": ("toy data", "random data 1: N=4, d=3", "random data 2: N=7, d=5"),
-    "nll_loss": ("toy data", "random data 1: N=4, d=3", "random data 2: N=7, d=5"),
-    "loss_and_grads": ("toy data", "random data 1: N=4, d=3", "random data 2: N=4, d=3"),
-}
 
-
-def logistic_inputs(seed: int, probe: str) -> dict[str, dict]:
+def logistic_inputs(seed: int, probe: Probe) -> dict[str, dict]:
     """{case: W (d,), b (a 0-d array), inputs (N, d), targets (N,) of 0.0 and 1.0}."""
-    rng = rng_for(seed, f"mlp_logistic.{probe}")
-    cases = {}
-    for label in LOGISTIC_CASES[probe]:
+    rng = probe.rng(seed)
+    cases: dict[str, dict] = {}
+    for label in LOGISTIC_CASES[probe.name]:
         if label == "toy data":
             inputs, targets = TOY_INPUTS, TOY_TARGETS
+        elif label.startswith("large logits"):
+            # |z| up to several hundred: log(1 - p) of p rounded to 1 is -inf
+            inputs = rng.normal(0.0, 1.0, (6, 3))
+            targets = rng.permutation(np.arange(6) % 2).astype(float)
+            cases[label] = {
+                "W": rng.normal(0.0, 150.0, 3),
+                "b": np.array(rng.normal(0.0, 20.0)),
+                "inputs": inputs,
+                "targets": targets,
+            }
+            continue
         else:
             n, d = (int(part.split("=")[1]) for part in label.split(": ")[1].split(", "))
             inputs = rng.normal(0.0, 1.0, (n, d))
             targets = rng.permutation(np.arange(n) % 2).astype(float)
         d = inputs.shape[1]
-        cases[label] = {"W": rng.normal(0.0, 0.8, d), "b": np.array(rng.normal(0.0, 0.8)),
-                        "inputs": inputs, "targets": targets}
+        cases[label] = {
+            "W": rng.normal(0.0, 0.8, d),
+            "b": np.array(rng.normal(0.0, 0.8)),
+            "inputs": inputs,
+            "targets": targets,
+        }
     return cases
 
 
-def run_predict(predict, seed: int) -> dict:
+@probe
+def probe_predict(predict, seed: int) -> dict:
     results = {}
-    for label, c in logistic_inputs(seed, "predict").items():
+    for label, c in logistic_inputs(seed, probe_predict).items():
         results[label] = attempt(lambda c=c: _array(predict(*map(_jax_tree, (c["W"], c["b"], c["inputs"])))))
     return results
 
 
-def run_nll_loss(nll_loss, seed: int) -> dict:
+@probe
+def probe_nll_loss(nll_loss, seed: int) -> dict:
     results = {}
-    for label, c in logistic_inputs(seed, "nll_loss").items():
-        results[label] = attempt(lambda c=c: _array(
-            nll_loss(*map(_jax_tree, (c["W"], c["b"], c["inputs"], c["targets"])))))
+    for label, c in logistic_inputs(seed, probe_nll_loss).items():
+        results[label] = attempt(
+            lambda c=c: _array(nll_loss(*map(_jax_tree, (c["W"], c["b"], c["inputs"], c["targets"]))))
+        )
     return results
 
 
-def run_loss_and_grads(loss_and_grads, seed: int) -> dict:
-    """{case: ok [loss, dL/dW, dL/db] | error}."""
-    results = {}
-    for label, c in logistic_inputs(seed, "loss_and_grads").items():
-        def call(c=c):
-            loss, grads = loss_and_grads(_jax_tree({"W": c["W"], "b": c["b"]}),
-                                         _jax_tree(c["inputs"]), _jax_tree(c["targets"]))
-            return [_array(loss), _array(grads["W"]), _array(grads["b"])]
-        results[label] = attempt(call)
-    return results
-
-
-def probe_predict(predict) -> None:
-    seed, local = seed_and_mode()
-    report("mlp_logistic.predict", run_predict(predict, seed), seed, local)
-
-
-def probe_nll_loss(nll_loss) -> None:
-    seed, local = seed_and_mode()
-    report("mlp_logistic.nll_loss", run_nll_loss(nll_loss, seed), seed, local)
-
-
-def probe_loss_and_grads(loss_and_grads) -> None:
-    seed, local = seed_and_mode()
-    report("mlp_logistic.loss_and_grads", run_loss_and_grads(loss_and_grads, seed), seed, local)
-
-
-# --- gradient checking ----------------------------------------------------------------
-
-# Curved functions, so that forward and central differences differ visibly at these steps.
-SCALAR_FUNCTIONS = {
-    "x**3 - 0.3*x**4 - 2*sin(x)": lambda x: x ** 3 - 0.3 * x ** 4 - 2 * np.sin(x),
-    "exp(sin(x))": lambda x: np.exp(np.sin(x)),
-    "log(1 + x**2)": lambda x: np.log(1 + x ** 2),
-    "1 / (1 + exp(-3*x))": lambda x: 1 / (1 + np.exp(-3 * x)),
+# The toy data, random data of its shape and of one other shape; for the loss, logits so
+# large that p rounds to 0 or 1.
+LOGISTIC_CASES = {
+    probe_predict.name: ("toy data", "random data 1: N=4, d=3", "random data 2: N=7, d=5"),
+    probe_nll_loss.name: (
+        "toy data",
+        "random data 1: N=4, d=3",
+        "random data 2: N=7, d=5",
+        "large logits: N=6, d=3",
+    ),
 }
-STEPS = (1e-1, 1e-2, 1e-3)
 
 
-def scalar_points(seed: int) -> list[float]:
-    return [float(x) for x in rng_for(seed, "mlp_logistic.central_difference").uniform(-2.0, 2.0, 3)]
+# --- the gradient checker ---------------------------------------------------------------
 
 
-def fd_key(label: str, x: float, h: float) -> str:
-    return f"{label} at x={x:.17g} h={h:g}"
+@dataclass(frozen=True)
+class CheckedFunction:
+    """One function the checker is given: scale * smooth(x), with a derivative rule that is
+    `factor` times the true one plus `delta` (a vector the seed draws, for "hidden" bugs)."""
+
+    label: str
+    kind: str  # "smooth" or "steep"
+    scale: float = 1.0
+    factor: float = 1.0
+    hidden_bug: bool = False
+
+    @property
+    def has_bug(self) -> bool:
+        return self.factor != 1.0 or self.hidden_bug
 
 
-def run_central_difference(central_difference, seed: int) -> dict:
-    results = {}
-    for label, f in SCALAR_FUNCTIONS.items():
-        for x in scalar_points(seed):
-            for h in STEPS:
-                results[fd_key(label, x, h)] = attempt(lambda f=f, x=x, h=h: _array(central_difference(f, x, h)))
-    return results
+CHECKED_FUNCTIONS = (
+    CheckedFunction("f(x) = sum(a * sin(x)) + (b @ x)**2 / 2, exact derivatives", "smooth"),
+    CheckedFunction(
+        "1e8 * (sum(a * sin(x)) + (b @ x)**2 / 2), exact derivatives (large values)", "smooth", scale=1e8
+    ),
+    CheckedFunction(
+        "1e-8 * (sum(a * sin(x)) + (b @ x)**2 / 2) with a derivative rule 1 % too large (small values)",
+        "smooth",
+        scale=1e-8,
+        factor=1.01,
+    ),
+    CheckedFunction(
+        "sum(a * sin(x)) + (b @ x)**2 / 2 with a derivative rule that is wrong, but right along "
+        "directions[0], along the vector of ones and along the first axis",
+        "smooth",
+        hidden_bug=True,
+    ),
+    CheckedFunction("exp(c @ x) with |c| = 40, exact derivatives (strongly curved)", "steep"),
+)
+CHECK_DIM = 5
+CHECK_DIRECTIONS = 4
+STEEP_NORM = 40.0
+HIDDEN_BUG_SIZE = 0.05  # |delta| / |gradient|
 
 
-def probe_central_difference(central_difference) -> None:
-    seed, local = seed_and_mode()
-    report("mlp_logistic.central_difference", run_central_difference(central_difference, seed), seed, local)
+def smooth_gradient(x, a, b) -> np.ndarray:
+    """The gradient of sum(a * sin(x)) + (b @ x)**2 / 2."""
+    return a * np.cos(x) + (b @ x) * b
 
 
-_LOGISTIC_X = np.array([[0.3, -1.2, 0.8, 0.1], [-0.7, 0.4, 1.5, -0.2], [1.1, 0.9, -0.6, 0.5]])
-_LOGISTIC_Y = np.array([1.0, 0.0, 1.0])
-
-VECTOR_FUNCTIONS = {
-    "sum(x**3)": lambda x: np.sum(x ** 3),
-    "log(sum(exp(x)))": lambda x: np.log(np.sum(np.exp(x))),
-    "rosenbrock(x)": lambda x: np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2),
-    "logistic nll(x)": lambda x: -np.sum(_LOGISTIC_Y * np.log(1 / (1 + np.exp(-_LOGISTIC_X @ x)))
-                                         + (1 - _LOGISTIC_Y) * np.log(1 / (1 + np.exp(_LOGISTIC_X @ x)))),
-}
-DIRECTIONAL_STEPS = (1e-1, 1e-3)
-DIM = 4
+def _unit(v) -> np.ndarray:
+    return v / np.linalg.norm(v)
 
 
-def directional_inputs(seed: int) -> list[dict]:
-    """Two points per function: one with a unit direction, one with a direction of length 1.5 to 3."""
-    rng = rng_for(seed, "mlp_logistic.directional_derivative")
+def checker_inputs(seed: int, probe: Probe) -> list[dict]:
+    """For each function: its parameters, the point x, the true gradient there, and the
+    directions (rows, unit length), each at an angle of at most about 70 degrees to the
+    gradient, so that every derivative along them is well away from 0. For the hidden bug,
+    delta is orthogonal to directions[0], to the vector of ones and to the first axis, and
+    the other directions are tilted towards it."""
+    rng = probe.rng(seed)
     cases = []
-    for label in VECTOR_FUNCTIONS:
-        for kind in ("unit", "scaled"):
-            x = rng.uniform(-1.2, 1.2, DIM)
-            v = rng.normal(0.0, 1.0, DIM)
-            v /= np.linalg.norm(v)
-            if kind == "scaled":
-                v *= rng.uniform(1.5, 3.0)
-            for h in DIRECTIONAL_STEPS:
-                cases.append({"label": label, "kind": kind, "x": x, "v": v, "h": h,
-                              "key": f"{label} [{kind} v] case {len(cases)} h={h:g}"})
+    for spec in CHECKED_FUNCTIONS:
+        x = rng.uniform(-1.0, 1.0, CHECK_DIM)
+        if spec.kind == "steep":
+            c = STEEP_NORM * _unit(rng.normal(size=CHECK_DIM))
+            params = {"c": c}
+            gradient = np.exp(c @ x) * c
+        else:
+            params = {"a": rng.uniform(0.5, 2.0, CHECK_DIM), "b": rng.normal(0.0, 1.0, CHECK_DIM)}
+            gradient = spec.scale * smooth_gradient(x, params["a"], params["b"])
+        g_unit = _unit(gradient)
+        first = _unit(g_unit + 0.8 * _unit(rng.normal(size=CHECK_DIM)))
+        delta = np.zeros(CHECK_DIM)
+        if spec.hidden_bug:
+            blind = np.stack(
+                [first, np.ones(CHECK_DIM), np.eye(CHECK_DIM)[0]]
+            )  # directions the bug hides from
+            basis = np.linalg.svd(blind)[2][len(blind) :]  # an orthonormal basis of their complement
+            delta = HIDDEN_BUG_SIZE * np.linalg.norm(gradient) * _unit(basis.T @ rng.normal(size=len(basis)))
+            toward = np.sign(gradient @ delta) or 1.0
+            others = [
+                _unit(g_unit + toward * _unit(delta) + 0.3 * _unit(rng.normal(size=CHECK_DIM)))
+                for _ in range(CHECK_DIRECTIONS - 1)
+            ]
+        else:
+            others = [
+                _unit(g_unit + 0.8 * _unit(rng.normal(size=CHECK_DIM))) for _ in range(CHECK_DIRECTIONS - 1)
+            ]
+        params["delta"] = delta
+        cases.append(
+            {
+                "spec": spec,
+                "params": params,
+                "x": x,
+                "gradient": gradient,
+                "directions": np.stack([first, *others]),
+            }
+        )
     return cases
 
 
-def run_directional_derivative(directional_derivative_fd, seed: int) -> dict:
+@functools.cache
+def _checked_kernels() -> dict:
+    """Each kind as f(x, p) with a custom_jvp rule: (factor * gradient + delta) . t, times scale."""
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+
+    def smooth(x, p):
+        return jnp.sum(p["a"] * jnp.sin(x)) + 0.5 * (p["b"] @ x) ** 2
+
+    def smooth_grad(x, p):
+        return p["a"] * jnp.cos(x) + (p["b"] @ x) * p["b"]
+
+    @jax.custom_jvp
+    def smooth_with_rule(x, p):
+        return p["scale"] * smooth(x, p)
+
+    @smooth_with_rule.defjvp
+    def _rule(primals, tangents):
+        (x, p), (t, _) = primals, tangents
+        slope = (p["factor"] * smooth_grad(x, p) + p["delta"]) @ t
+        return smooth_with_rule(x, p), p["scale"] * slope
+
+    return {"smooth": jax.jit(smooth_with_rule), "steep": jax.jit(lambda x, p: jnp.exp(p["c"] @ x))}
+
+
+def build_checked_function(spec: CheckedFunction, params: dict):
+    import jax.numpy as jnp
+
+    p = {k: jnp.asarray(v) for k, v in params.items()}
+    p.update(scale=jnp.float64(spec.scale), factor=jnp.float64(spec.factor))
+    kernel = _checked_kernels()[spec.kind]
+    return lambda x: kernel(x, p)
+
+
+def _verdict_and_errors(out, k: int) -> list:
+    """[passed as 1.0 or 0.0, errors as a k x 2 list] from check_gradient's (passed, errors)."""
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise TypeError(f"check_gradient should return the pair (passed, errors), got {type(out).__name__}")
+    passed = np.asarray(out[0])
+    if passed.dtype != bool or passed.shape != ():
+        raise TypeError(f"passed should be True or False, got {passed.dtype} of shape {passed.shape}")
+    errors = np.asarray(out[1], dtype=float)
+    if errors.shape != (k, 2):
+        raise ValueError(
+            f"errors should have shape ({k}, 2), one row per direction (forward, reverse), "
+            f"got shape {errors.shape}"
+        )
+    return [float(bool(passed)), errors.tolist()]
+
+
+def run_checker(check_gradient, probe: Probe, seed: int) -> dict:
+    import jax.numpy as jnp
+
     results = {}
-    for c in directional_inputs(seed):
-        f = VECTOR_FUNCTIONS[c["label"]]
-        results[c["key"]] = attempt(lambda c=c, f=f: _array(
-            directional_derivative_fd(f, c["x"].copy(), c["v"].copy(), c["h"])))
+    for case in checker_inputs(seed, probe):
+        f = build_checked_function(case["spec"], case["params"])
+        results[case["spec"].label] = attempt(
+            lambda f=f, case=case: _verdict_and_errors(
+                check_gradient(f, jnp.asarray(case["x"]), jnp.asarray(case["directions"])), CHECK_DIRECTIONS
+            )
+        )
     return results
 
 
-def probe_directional_derivative(directional_derivative_fd) -> None:
-    seed, local = seed_and_mode()
-    report("mlp_logistic.directional_derivative",
-           run_directional_derivative(directional_derivative_fd, seed), seed, local)
+@probe
+def probe_check_gradient_verdicts(check_gradient, seed: int) -> dict:
+    """{label: ok [passed, errors] | error}; the check judges the verdicts."""
+    return run_checker(check_gradient, probe_check_gradient_verdicts, seed)
+
+
+@probe
+def probe_check_gradient_errors(check_gradient, seed: int) -> dict:
+    """{label: ok [passed, errors] | error}; the check judges the errors."""
+    return run_checker(check_gradient, probe_check_gradient_errors, seed)

@@ -10,26 +10,35 @@ The data `Qhat` of the torch_dloss probe is made here, with plain numpy, from th
 charge curve at "true" parameters drawn from the seed, plus Gaussian noise. The grader calls
 the same functions, so both sides hold the same numbers bit for bit.
 """
+
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from types import FrameType
 
 import numpy as np
 
-from . import (attempt, draw_const, draw_values, report, rng_for, seed_and_mode, typed_const,
-               unwrap_object_scalar)
+from .. import rlc
+from . import Probe, attempt, draw_const, probe, typed_const, unwrap_object_scalar
+from .dual_numbers import MESSY, MESSY_RTOL, draw, messy
 
 POINTS = 5  # random input points per Var case
+ROOM = 1000  # frames a deep case leaves backward() above the caller: Python's default limit
 
 
 @dataclass(frozen=True)
 class Case:
-    label: str          # what the student sees, e.g. "c / x"
-    fn: Callable        # fn(m, x, y, c) -> the output node
-    domain: str = "any"  # "any": |x| in [0.4, 3]; "positive": [0.3, 3]; "moderate": [0.5, 1.2]; "small": |x| <= 1
+    label: str  # what the student sees, e.g. "c / x"
+    fn: Callable  # fn(m, x, y, c) -> the output node
+    domain: str = "any"  # see probes.dual_numbers.draw: "any", "positive", "small", "near0", "large", ...
     const: str | None = None  # c: "int", "float", "np.float64", "positive" (a float > 0), or None
-    hint: str = ""      # the method a student should look at when this case fails
+    hint: str = ""  # the method a student should look at when this case fails
+    floor: float = 0.0  # numbers below this size are rounding: for results that cancel to 0
+    deep: bool = False  # run with only ROOM frames of recursion left: backward() must not recurse per node
+    rtol: float | None = None  # a looser tolerance for an ill-conditioned case (None: the check's own)
 
 
 def _consts(label, fn, hint, domain="any", kinds=("int", "float", "np.float64")):
@@ -38,14 +47,22 @@ def _consts(label, fn, hint, domain="any", kinds=("int", "float", "np.float64"))
 
 # --- graphs whose shape matters: reuse and order -----------------------------------------
 
+
 def _square_then_reuse(m, x, y, c):
     t = x * x
-    return t * t + t                      # t feeds two nodes, x feeds one node twice
+    return t * t + t  # t feeds two nodes, x feeds one node twice
 
 
 def _shared_product(m, x, y, c):
     t = x * y
     return t * t * t + t
+
+
+def _very_long_chain(m, x, y, c):
+    h = x
+    for _ in range(750):
+        h = h + m.sin(h + y) / 1000  # four nodes per step: a chain 3,000 nodes deep
+    return h
 
 
 def _chain(m, x, y, c):
@@ -58,7 +75,7 @@ def _chain(m, x, y, c):
 def _long_chain(m, x, y, c):
     h = x
     for _ in range(80):
-        h = m.sin(0.9 * h + y)             # each level used once: deep, not wide
+        h = m.sin(0.9 * h + y)  # each level used once: deep, not wide
     return h
 
 
@@ -68,7 +85,7 @@ def _diamond(m, x, y, c):
 
 
 def _short_and_long_path(m, x, y, c):
-    u = x * y                              # reached from the output directly and through a long path
+    u = x * y  # reached from the output directly and through a long path
     w = m.sin(m.cos(m.sin(u) + 1) * 2)
     return w * 3 + u
 
@@ -76,7 +93,7 @@ def _short_and_long_path(m, x, y, c):
 def _ladder(m, x, y, c):
     h = x
     for _ in range(6):
-        h = h * y + m.sin(h)               # each level uses the one below twice
+        h = h * y + m.sin(h)  # each level uses the one below twice
     return h
 
 
@@ -92,12 +109,8 @@ def _exp_shared(m, x, y, c):
     return (a * y) * (a / y) + a
 
 
-def _messy(m, x):
-    return m.exp(m.sin(x ** 2 - (3 - m.cos(x ** 7 + 10 * m.exp(x))) ** 2))
-
-
 GROUPS: dict[str, list[Case]] = {
-    "arithmetic": [
+    "var_arithmetic": [
         Case("x + y", lambda m, x, y, c: x + y, hint="__add__"),
         *_consts("x + c", lambda m, x, y, c: x + c, "__add__"),
         *_consts("c + x", lambda m, x, y, c: c + x, "__radd__"),
@@ -110,69 +123,124 @@ GROUPS: dict[str, list[Case]] = {
         *_consts("c * x", lambda m, x, y, c: c * x, "__rmul__"),
         Case("x / y", lambda m, x, y, c: x / y, hint="__truediv__ (d(x/y)/dy = -x/y**2)"),
         *_consts("x / c", lambda m, x, y, c: x / c, "__truediv__ with a number"),
-        *_consts("c / x", lambda m, x, y, c: c / x, "__rtruediv__ (it must return a Var; d(c/x)/dx = -c/x**2)"),
+        *_consts(
+            "c / x", lambda m, x, y, c: c / x, "__rtruediv__ (it must return a Var; d(c/x)/dx = -c/x**2)"
+        ),
         Case("(x + 2) * (y - 1)", lambda m, x, y, c: (x + 2) * (y - 1), hint="__add__, __sub__, __mul__"),
     ],
-    "powers": [
-        Case("x ** 2", lambda m, x, y, c: x ** 2, hint="__pow__"),
-        Case("x ** 3", lambda m, x, y, c: x ** 3, hint="__pow__"),
-        Case("x ** 0.5", lambda m, x, y, c: x ** 0.5, "positive", hint="__pow__"),
-        Case("x ** -1.5", lambda m, x, y, c: x ** -1.5, "positive", hint="__pow__"),
-        *_consts("x ** c", lambda m, x, y, c: x ** c, "__pow__ (p * x**(p - 1) times the output's grad)",
-                 domain="positive"),
+    "var_powers": [
+        Case("x ** 2", lambda m, x, y, c: x**2, hint="__pow__"),
+        Case("x ** 3", lambda m, x, y, c: x**3, hint="__pow__"),
+        Case("x ** 0.5", lambda m, x, y, c: x**0.5, "positive", hint="__pow__"),
+        Case("x ** -1.5", lambda m, x, y, c: x**-1.5, "positive", hint="__pow__"),
+        *_consts(
+            "x ** c",
+            lambda m, x, y, c: x**c,
+            "__pow__ (p * x**(p - 1) times the output's grad)",
+            domain="positive",
+        ),
         Case("(x * y) ** 2", lambda m, x, y, c: (x * y) ** 2, hint="__pow__ (multiply by the output's grad)"),
-        Case("x ** 1", lambda m, x, y, c: x ** 1, hint="__pow__"),
+        Case("x ** 1", lambda m, x, y, c: x**1, hint="__pow__"),
+        Case("x ** 0.5 for x near 0", lambda m, x, y, c: x**0.5, "near0+", hint="__pow__ (p * x**(p - 1))"),
+        Case("x ** -2 for large x", lambda m, x, y, c: x**-2, "large", hint="__pow__ (p * x**(p - 1))"),
     ],
-    "functions": [
+    "var_functions": [
         Case("exp(x)", lambda m, x, y, c: m.exp(x), hint="exp"),
         Case("log(x)", lambda m, x, y, c: m.log(x), "positive", hint="log"),
         Case("sin(x)", lambda m, x, y, c: m.sin(x), hint="sin"),
         Case("cos(x)", lambda m, x, y, c: m.cos(x), hint="cos (d cos = -sin)"),
         Case("exp(x) * y", lambda m, x, y, c: m.exp(x) * y, hint="exp (multiply by the output's grad)"),
-        Case("log(x) * y", lambda m, x, y, c: m.log(x) * y, "positive", hint="log (multiply by the output's grad)"),
+        Case(
+            "log(x) * y",
+            lambda m, x, y, c: m.log(x) * y,
+            "positive",
+            hint="log (multiply by the output's grad)",
+        ),
         Case("sin(x) * y", lambda m, x, y, c: m.sin(x) * y, hint="sin (multiply by the output's grad)"),
-        Case("cos(2 * x) * y", lambda m, x, y, c: m.cos(2 * x) * y, hint="cos (multiply by the output's grad)"),
+        Case(
+            "cos(2 * x) * y", lambda m, x, y, c: m.cos(2 * x) * y, hint="cos (multiply by the output's grad)"
+        ),
         Case("exp(x * y)", lambda m, x, y, c: m.exp(x * y), "small", hint="exp, __mul__"),
         Case("sin(x * y)", lambda m, x, y, c: m.sin(x * y), hint="sin, __mul__"),
-        Case("log(x**2 + y**2)", lambda m, x, y, c: m.log(x ** 2 + y ** 2), hint="log, __pow__, __add__"),
+        Case("log(x**2 + y**2)", lambda m, x, y, c: m.log(x**2 + y**2), hint="log, __pow__, __add__"),
         Case("1 / (1 + exp(-x))", lambda m, x, y, c: 1 / (1 + m.exp(-x)), hint="exp, __rtruediv__"),
+        Case("cos(x) for x near 0", lambda m, x, y, c: m.cos(x), "near0", hint="cos (d cos = -sin)"),
+        Case("log(x) for large x", lambda m, x, y, c: m.log(x), "large", hint="log (1 / x)"),
     ],
-    "reuse": [
+    "var_reuse": [
         Case("x * x", lambda m, x, y, c: x * x, hint="__mul__ (x is both factors: add, do not overwrite)"),
         Case("x + x", lambda m, x, y, c: x + x, hint="gradients must accumulate (+=)"),
         Case("x * x * x", lambda m, x, y, c: x * x * x, hint="gradients must accumulate (+=)"),
-        Case("x / x", lambda m, x, y, c: x / x, hint="__truediv__ (x is both numerator and denominator)"),
-        Case("x - x * y", lambda m, x, y, c: x - x * y, hint="gradients must accumulate (+=)"),
+        Case(
+            "x / x",
+            lambda m, x, y, c: x / x,
+            hint="__truediv__ (x is both numerator and denominator)",
+            floor=1.0,
+        ),
+        Case("x - x * y", lambda m, x, y, c: x - x * y, hint="gradients must accumulate (+=)", floor=1.0),
         Case("t = x*x; t*t + t", _square_then_reuse, hint="gradients must accumulate (+=)"),
         Case("t = x*y; t*t*t + t", _shared_product, hint="gradients must accumulate (+=)"),
-        Case("(x + y) * (x - y)", lambda m, x, y, c: (x + y) * (x - y), hint="gradients must accumulate (+=)"),
-        Case("sin(x) * sin(x) + cos(x) ** 2", lambda m, x, y, c: m.sin(x) * m.sin(x) + m.cos(x) ** 2,
-             hint="gradients must accumulate (+=)"),
+        Case(
+            "(x + y) * (x - y)", lambda m, x, y, c: (x + y) * (x - y), hint="gradients must accumulate (+=)"
+        ),
+        Case(
+            "sin(x) * sin(x) + cos(x) ** 2",
+            lambda m, x, y, c: m.sin(x) * m.sin(x) + m.cos(x) ** 2,
+            hint="gradients must accumulate (+=)",
+            floor=1.0,
+        ),
     ],
-    "deep_graphs": [
-        Case("diamond: a = x*y; sin(a)*cos(a) + a", _diamond, hint="backward() must visit nodes in reverse topological order"),
-        Case("short and long path: u = x*y; sin(cos(sin(u) + 1)*2)*3 + u", _short_and_long_path,
-             hint="a node may pass its gradient on only after every node that uses it has"),
-        Case("ladder: h <- h*y + sin(h), 6 times", _ladder, "small",
-             hint="backward() must visit nodes in reverse topological order, each node once"),
+    "var_deep_graphs": [
+        Case(
+            "diamond: a = x*y; sin(a)*cos(a) + a",
+            _diamond,
+            hint="backward() must visit nodes in reverse topological order",
+        ),
+        Case(
+            "short and long path: u = x*y; sin(cos(sin(u) + 1)*2)*3 + u",
+            _short_and_long_path,
+            hint="a node may pass its gradient on only after every node that uses it has",
+        ),
+        Case(
+            "ladder: h <- h*y + sin(h), 6 times",
+            _ladder,
+            "small",
+            hint="backward() must visit nodes in reverse topological order, each node once",
+        ),
         Case("chain: h <- sin(h) + h/2, 12 times", _chain, hint="backward() in reverse topological order"),
-        Case("long chain: h <- sin(0.9*h + y), 80 times", _long_chain,
-             hint="backward() in reverse topological order"),
+        Case(
+            "long chain: h <- sin(0.9*h + y), 80 times",
+            _long_chain,
+            hint="backward() in reverse topological order",
+        ),
         Case("Horner polynomial of x, times y", _horner, "small", hint="gradients must accumulate (+=)"),
         Case("a = exp(x/2); (a*y) * (a/y) + a", _exp_shared, hint="backward() in reverse topological order"),
-        Case("exp(sin(x**2 - (3 - cos(x**7 + 10*exp(x)))**2))", lambda m, x, y, c: _messy(m, x), "moderate",
-             hint="each rule multiplies by the output's grad"),
+        Case(
+            MESSY,
+            lambda m, x, y, c: messy(m, x),
+            "moderate",
+            hint="each rule multiplies by the output's grad",
+            rtol=MESSY_RTOL,
+        ),
+        Case(
+            "a chain 3,000 nodes deep: h <- h + sin(h + y) / 1000, 750 times",
+            _very_long_chain,
+            "small",
+            hint="backward() must not call itself once per node: a graph this deep needs an explicit stack "
+            "(the grader leaves it Python's default room of 1,000 frames)",
+            deep=True,
+        ),
     ],
 }
 
 
 def inputs(group: str, seed: int) -> list[dict]:
     """For each case of a group: arrays a (x) and b (y) of input values, and the constant c."""
-    rng = rng_for(seed, f"pytorch.{group}")
+    rng = GROUP_PROBES[group].rng(seed)
     cases = []
     for case in GROUPS[group]:
-        a = draw_values(rng, case.domain, POINTS)
-        b = draw_values(rng, case.domain, POINTS)
+        a = draw(rng, case.domain, POINTS)
+        b = draw(rng, case.domain, POINTS)
         c = draw_const(rng, case.const) if case.const else 2.0
         cases.append({"a": a, "b": b, "c": c})
     return cases
@@ -185,6 +253,21 @@ def _node(r):
     return r
 
 
+@contextmanager
+def recursion_room(frames: int):
+    """Python's recursion limit set to leave `frames` frames above the caller, then restored."""
+    depth = 0
+    frame: FrameType | None = sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + frames)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
 def run_group(group: str, Var, seed: int) -> dict:
     """Raw results {case label: [{'ok': [value, x.grad, y.grad]} | {'error': text}, ...]}."""
     results = {}
@@ -192,67 +275,54 @@ def run_group(group: str, Var, seed: int) -> dict:
         c = typed_const(case.const, data["c"]) if case.const else data["c"]
         entries = []
         for i in range(POINTS):
+
             def one(i=i):
                 x, y = Var(float(data["a"][i])), Var(float(data["b"][i]))
                 out = _node(case.fn(np, x, y, c))
-                out.backward()
+                if case.deep:
+                    with recursion_room(ROOM):
+                        out.backward()
+                else:
+                    out.backward()
                 return [out.value, x.grad, y.grad]
+
             entries.append(attempt(one))
         results[case.label] = entries
     return results
 
 
-def probe(group: str, Var) -> None:
-    """What a hidden-test cell calls: run one group of cases and report the raw results."""
-    seed, local = seed_and_mode()
-    report(f"pytorch.{group}", run_group(group, Var, seed), seed, local)
+# One probe per group, named by the group: test_var_reuse runs pytorch.var_reuse.
+GROUP_PROBES = {
+    group: Probe(__name__, group, (lambda g: lambda Var, seed: run_group(g, Var, seed))(group))
+    for group in GROUPS
+}
+
+
+def probe_group(group: str, Var) -> None:
+    """What a hidden-test cell calls: run one group of cases and record the raw results."""
+    GROUP_PROBES[group](Var)
 
 
 # --- torch_dloss(Qhat, R, L) -> [dloss/dR, dloss/dL] -------------------------------------
 
-C = 2.0
-E = 60.0
-TIMES = np.linspace(0.0, 200.0, 200)
+TIMES = rlc.TIMES
 DLOSS_POINTS = 3
-
-
-def rk4_charge(R: float, L: float) -> np.ndarray:
-    """Q at every time of TIMES by classic RK4 in float64 (the model of the notebook)."""
-    dt = TIMES[1] - TIMES[0]
-
-    def rhs(s):
-        return np.array([(E - R * s[0] - s[1] / C) / L, s[0]])
-
-    state, charges = np.zeros(2), [0.0]
-    for _ in range(len(TIMES) - 1):
-        k1 = rhs(state)
-        k2 = rhs(state + dt / 2 * k1)
-        k3 = rhs(state + dt / 2 * k2)
-        k4 = rhs(state + dt * k3)
-        state = state + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-        charges.append(state[1])
-    return np.array(charges)
 
 
 def dloss_inputs(seed: int) -> list[tuple[np.ndarray, float, float]]:
     """(Qhat, R, L) per point: noisy data from parameters the student never sees."""
-    rng = rng_for(seed, "pytorch.torch_dloss")
+    rng = probe_torch_dloss.rng(seed)
     cases = []
     for _ in range(DLOSS_POINTS):
-        R0, L0 = float(rng.uniform(0.7, 2.0)), float(rng.uniform(6.0, 15.0))
-        noise = float(rng.uniform(0.5, 3.0)) * rng.standard_normal(len(TIMES))
+        Qhat, _, _ = rlc.noisy_data(rng)
         R, L = float(rng.uniform(0.5, 3.0)), float(rng.uniform(4.0, 16.0))
-        cases.append((rk4_charge(R0, L0) + noise, R, L))
+        cases.append((Qhat, R, L))
     return cases
 
 
-def run_torch_dloss(torch_dloss, seed: int) -> list[dict]:
+@probe
+def probe_torch_dloss(torch_dloss, seed: int) -> list[dict]:
     return [attempt(torch_dloss, Qhat.copy(), R, L) for Qhat, R, L in dloss_inputs(seed)]
-
-
-def probe_torch_dloss(torch_dloss) -> None:
-    seed, local = seed_and_mode()
-    report("pytorch.torch_dloss", run_torch_dloss(torch_dloss, seed), seed, local)
 
 
 # --- sgd_step(params, lr): one in-place step on a leaf tensor, then clear its gradient ----
@@ -263,16 +333,21 @@ SGD_ROUNDS = 3
 
 def sgd_inputs(seed: int) -> dict:
     """Start point p0, the coefficients of loss(p) = sum(a p**2 + sin(b p)), and the rate."""
-    rng = rng_for(seed, "pytorch.sgd_step")
-    return {"p0": rng.uniform(-2.0, 2.0, SGD_SIZE), "a": rng.uniform(0.5, 2.0, SGD_SIZE),
-            "b": rng.uniform(0.5, 2.0, SGD_SIZE), "lr": float(rng.uniform(0.05, 0.2))}
+    rng = probe_sgd_step.rng(seed)
+    return {
+        "p0": rng.uniform(-2.0, 2.0, SGD_SIZE),
+        "a": rng.uniform(0.5, 2.0, SGD_SIZE),
+        "b": rng.uniform(0.5, 2.0, SGD_SIZE),
+        "lr": float(rng.uniform(0.05, 0.2)),
+    }
 
 
 def sgd_loss(m, p, a, b):
-    return (a * p ** 2 + m.sin(b * p)).sum()
+    return (a * p**2 + m.sin(b * p)).sum()
 
 
-def run_sgd_step(sgd_step, seed: int) -> list[dict]:
+@probe
+def probe_sgd_step(sgd_step, seed: int) -> list[dict]:
     """Per round (backward, then the student's step): {'ok': [params..., grad..., is_leaf,
     requires_grad, grad_is_none]} or {'error': text}; the rounds stop at the first error."""
     import torch
@@ -297,8 +372,3 @@ def run_sgd_step(sgd_step, seed: int) -> list[dict]:
         if "error" in entry:
             break
     return rounds
-
-
-def probe_sgd_step(sgd_step) -> None:
-    seed, local = seed_and_mode()
-    report("pytorch.sgd_step", run_sgd_step(sgd_step, seed), seed, local)

@@ -2,6 +2,7 @@
 
 Importing this package switches JAX to float64 for the whole process.
 """
+
 import jax
 
 jax.config.update("jax_enable_x64", True)

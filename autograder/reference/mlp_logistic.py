@@ -5,6 +5,7 @@ backward pass of a one-hidden-layer tanh network, the logistic-regression gradie
 X^T (p - y)), so they check JAX's answers independently. tests/test_checks_mlp_logistic.py
 confirms them against `jax.grad` once.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,11 +23,24 @@ def mse_and_grads(params: dict, X: np.ndarray, y: np.ndarray) -> tuple[float, di
     """mean((mlp(X) - y)**2) over all N * d_out entries, and its gradient by backpropagation."""
     hidden = np.tanh(X @ params["W1"] + params["b1"])
     residual = hidden @ params["W2"] + params["b2"] - y
-    d_out = 2.0 * residual / residual.size          # dL/d(output)
-    d_pre = (d_out @ params["W2"].T) * (1.0 - hidden ** 2)  # dL/d(X @ W1 + b1): tanh' = 1 - tanh^2
-    grads = {"W1": X.T @ d_pre, "b1": d_pre.sum(axis=0),
-             "W2": hidden.T @ d_out, "b2": d_out.sum(axis=0)}
-    return float(np.mean(residual ** 2)), grads
+    d_out = 2.0 * residual / residual.size  # dL/d(output)
+    d_pre = (d_out @ params["W2"].T) * (1.0 - hidden**2)  # dL/d(X @ W1 + b1): tanh' = 1 - tanh^2
+    grads = {"W1": X.T @ d_pre, "b1": d_pre.sum(axis=0), "W2": hidden.T @ d_out, "b2": d_out.sum(axis=0)}
+    return float(np.mean(residual**2)), grads
+
+
+def mse_grad_scales(params: dict, X: np.ndarray, y: np.ndarray) -> dict:
+    """The scale of each gradient entry: the backward pass of mse_and_grads with every term in
+    absolute value (and tanh' = 1 - tanh**2 counted as 1, the size of what it is computed from)."""
+    hidden = np.tanh(X @ params["W1"] + params["b1"])
+    d_out = 2.0 * np.abs(hidden @ params["W2"] + params["b2"] - y) / y.size
+    d_pre = d_out @ np.abs(params["W2"]).T
+    return {
+        "W1": np.abs(X).T @ d_pre,
+        "b1": d_pre.sum(axis=0),
+        "W2": np.abs(hidden).T @ d_out,
+        "b2": d_out.sum(axis=0),
+    }
 
 
 def sgd_step(params: dict, X: np.ndarray, y: np.ndarray, lr: float) -> tuple[dict, float]:
@@ -59,27 +73,12 @@ def nll_grads(W, b, inputs, targets) -> tuple[np.ndarray, float]:
     return inputs.T @ r, float(np.sum(r))
 
 
-def central_difference(f, x: float, h: float) -> float:
-    return (f(x + h) - f(x - h)) / (2 * h)
-
-
-def directional_difference(f, x: np.ndarray, v: np.ndarray, h: float) -> float:
-    return (f(x + h * v) - f(x - h * v)) / (2 * h)
-
-
-# Plausible wrong answers, named in feedback when a student's number matches one of them.
-FD_MISTAKES = {
-    "the forward difference (f(x + h) - f(x)) / h": lambda f, x, h: (f(x + h) - f(x)) / h,
-    "the sign-flipped difference (f(x - h) - f(x + h)) / (2h)": lambda f, x, h: (f(x - h) - f(x + h)) / (2 * h),
-    "a division by h instead of 2h": lambda f, x, h: (f(x + h) - f(x - h)) / h,
-    "half steps (f(x + h/2) - f(x - h/2)) / h": lambda f, x, h: (f(x + h / 2) - f(x - h / 2)) / h,
-}
-
-DIRECTIONAL_MISTAKES = {
-    "the forward difference (f(x + h v) - f(x)) / h": lambda f, x, v, h: (f(x + h * v) - f(x)) / h,
-    "a normalised direction v / |v| (use v as given)":
-        lambda f, x, v, h: directional_difference(f, x, v / np.linalg.norm(v), h),
-    "a division by h instead of 2h": lambda f, x, v, h: (f(x + h * v) - f(x - h * v)) / h,
-    "the sign-flipped difference (f(x - h v) - f(x + h v)) / (2h)":
-        lambda f, x, v, h: (f(x - h * v) - f(x + h * v)) / (2 * h),
-}
+def checker_errors(case: dict) -> np.ndarray:
+    """The true relative error of the derivative rule of one of the checker's functions, along
+    each of its directions: |rule . v - gradient . v| / |gradient . v| (0 where it is exact)."""
+    spec, params, gradient = case["spec"], case["params"], case["gradient"]
+    true = case["directions"] @ gradient
+    if spec.kind == "steep":
+        return np.zeros(len(true))
+    claimed = case["directions"] @ (spec.factor * gradient + spec.scale * params["delta"])
+    return np.abs(claimed - true) / np.abs(true)

@@ -1,12 +1,10 @@
-"""The RLC model of notebooks 02-04, and its reference gradient: JAX through the same RK4.
+"""Reference gradients of the RLC model (autograder.rlc): JAX through the same RK4, float64.
 
-    L Q'' + R Q' + Q / C = E,  state s = [Q', Q],  s(0) = [0, 0],
-    times = linspace(0, 200, 200),  classic RK4 with the constant step times[1] - times[0],
-    loss(R, L) = mean over all 200 times (t = 0 included) of (Q(t; R, L) - Qhat(t))**2.
-
-`reference_dloss` differentiates exactly this discretisation (not the ODE), in float64,
-with `lax.scan` so that compiling it does not unroll 199 steps.
+`reference_dloss` differentiates exactly the discretisation the notebooks use (not the ODE),
+with the model's own `rk4_step` inside `lax.scan`, so that compiling it does not unroll 199
+steps.
 """
+
 from __future__ import annotations
 
 from functools import partial
@@ -15,54 +13,44 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-C = 2.0
-E = 60.0
-TIMES = np.linspace(0.0, 200.0, 200)
-TRUE_R, TRUE_L = 1.0, 10.0
-
-
-def rlc_rhs(state, R, L):
-    dq, q = state[0], state[1]
-    return jnp.stack([(E - R * dq - q / C) / L, dq])
-
-
-def rk4_step(state, dt, R, L):
-    k1 = rlc_rhs(state, R, L)
-    k2 = rlc_rhs(state + dt / 2 * k1, R, L)
-    k3 = rlc_rhs(state + dt / 2 * k2, R, L)
-    k4 = rlc_rhs(state + dt * k3, R, L)
-    return state + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+from .. import rlc
+from ..rlc import TIMES
 
 
 @partial(jax.jit, static_argnames="n")
 def _charge(R, L, dt, n):
     def step(state, _):
-        new = rk4_step(state, dt, R, L)
+        new = rlc.rk4_step(state, dt, R, L)
         return new, new[1]
 
-    _, qs = jax.lax.scan(step, jnp.zeros(2), None, length=n - 1)
+    zero = jnp.zeros((), dtype=jnp.float64)
+    _, qs = jax.lax.scan(step, (zero, zero), None, length=n - 1)
     return jnp.concatenate([jnp.zeros(1), qs])
+
+
+def _args(R, L, times):
+    times = np.asarray(times, dtype=float)
+    return jnp.float64(R), jnp.float64(L), jnp.float64(times[1] - times[0]), len(times)
 
 
 def charge(R, L, times=TIMES):
     """Q at every time of `times` (Q(0) = 0 included), by RK4 with a constant step."""
-    times = np.asarray(times, dtype=float)
-    return _charge(jnp.float64(R), jnp.float64(L), jnp.float64(times[1] - times[0]), len(times))
+    return _charge(*_args(R, L, times))
 
 
 def loss(R, L, Qhat, times=TIMES):
-    return jnp.mean((charge(R, L, times) - jnp.asarray(Qhat)) ** 2)
+    return rlc.loss(charge(R, L, times), jnp.asarray(Qhat))
 
 
-_grad = jax.jit(jax.grad(lambda R, L, Qhat, dt: jnp.mean((_charge(R, L, dt, Qhat.shape[0]) - Qhat) ** 2),
-                         argnums=(0, 1)))
+_grad = jax.jit(
+    jax.grad(lambda R, L, Qhat, dt: rlc.loss(_charge(R, L, dt, Qhat.shape[0]), Qhat), argnums=(0, 1))
+)
 
 
 def reference_dloss(Qhat, R, L, times=TIMES) -> np.ndarray:
     """[d loss / dR, d loss / dL] through the RK4 discretisation, float64."""
-    times = np.asarray(times, dtype=float)
-    dR, dL = _grad(jnp.float64(R), jnp.float64(L), jnp.asarray(Qhat, dtype=jnp.float64),
-                   jnp.float64(times[1] - times[0]))
+    R, L, dt, _ = _args(R, L, times)
+    dR, dL = _grad(R, L, jnp.asarray(Qhat, dtype=jnp.float64), dt)
     return np.array([float(dR), float(dL)])
 
 
@@ -71,7 +59,15 @@ _sensitivities = jax.jit(jax.jacfwd(_charge, argnums=(0, 1)), static_argnames="n
 
 def reference_sensitivities(R, L, times=TIMES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(Q, dQ/dR, dQ/dL) at every time of `times`, through the same RK4, float64."""
-    times = np.asarray(times, dtype=float)
-    args = (jnp.float64(R), jnp.float64(L), jnp.float64(times[1] - times[0]), len(times))
+    args = _args(R, L, times)
     dR, dL = _sensitivities(*args)
     return np.asarray(_charge(*args), dtype=float), np.asarray(dR, dtype=float), np.asarray(dL, dtype=float)
+
+
+def reference_dloss_and_scale(Qhat, R, L, times=TIMES) -> tuple[np.ndarray, np.ndarray]:
+    """(the gradient, the size of the terms of each component): dloss/dp is the mean of the
+    200 products 2 (Q - Qhat) dQ/dp, and its rounding is measured against their mean size."""
+    want = reference_dloss(Qhat, R, L, times)
+    Q, dQdR, dQdL = reference_sensitivities(R, L, times)
+    residual = Q - np.asarray(Qhat, dtype=float)
+    return want, np.array([2 * np.mean(np.abs(residual * d)) for d in (dQdR, dQdL)])

@@ -12,7 +12,8 @@
 # 1. state the fitting problem and recall gradient descent with finite differences;
 # 2. run an ODE solver on dual numbers, and seed its inputs correctly;
 # 3. write `dloss`, the exact gradient of the loss, and fit $R$ and $L$ with it;
-# 4. see that AD differentiates the *solver*, not the ODE, by comparing Euler and RK4;
+# 4. see that AD differentiates the *solver*, not the ODE, by comparing Euler and RK4, and
+#    that forward mode through RK4 is RK4 on the sensitivity equations;
 # 5. get both partial derivatives from one simulation with vector-valued duals.
 #
 # **How to work.** Run the cells from top to bottom. Cells marked *Exercise* contain
@@ -351,7 +352,7 @@ def seed_inputs(R, L, wrt):
     ### END SOLUTION
 
 
-# %% test="test_seeding" points=1
+# %% test="test_seeding"
 for wrt in ("R", "L"):
     R_d, L_d, state0 = seed_inputs(1.5, 8.0, wrt)
     assert all(isinstance(d, Dual) for d in (R_d, L_d, *state0)) and len(state0) == 2, (
@@ -369,6 +370,7 @@ for wrt in ("R", "L"):
             f"{wrt} changes the starting state, and every later dQ/d{wrt} inherits that error.")
 ### BEGIN HIDDEN TESTS
 from autograder.probes.euler_rk4 import probe_seeding
+
 probe_seeding(seed_inputs)
 ### END HIDDEN TESTS
 
@@ -429,7 +431,7 @@ def dual_charge(R, L, wrt):
     ### END SOLUTION
 
 
-# %% test="test_dual_charge" points=2
+# %% test="test_dual_charge"
 for wrt in ("R", "L"):
     Q, dQ = dual_charge(1.5, 8.0, wrt)
     assert np.shape(Q) == (200,) and np.shape(dQ) == (200,), (
@@ -446,6 +448,7 @@ for wrt in ("R", "L"):
         "check the seeding and that you step with rk4_step")
 ### BEGIN HIDDEN TESTS
 from autograder.probes.euler_rk4 import probe_dual_charge
+
 probe_dual_charge(dual_charge)
 ### END HIDDEN TESTS
 
@@ -461,8 +464,9 @@ probe_dual_charge(dual_charge)
 # over all 200).
 #
 # The derivatives must come from dual numbers (your `dual_charge` is the natural start), not
-# from finite differences. Do not import JAX, PyTorch, autograd, TensorFlow or SymPy in this
-# cell: an answer that does earns no points.
+# from finite differences. Do not use JAX, PyTorch, autograd, TensorFlow or SymPy, in this
+# cell or through a helper it calls (the grader records which libraries run while `dloss`
+# works): an answer that does earns no points.
 
 # %% answer="dloss"
 def dloss(Qhat, R, L):
@@ -476,7 +480,7 @@ def dloss(Qhat, R, L):
     ### END SOLUTION
 
 
-# %% test="test_dloss" points=4
+# %% test="test_dloss"
 got = dloss(Qhat, 1.5, 8.0)
 assert isinstance(got, np.ndarray) and got.shape == (2,) and got.dtype.kind == "f", (
     f"dloss should return a float NumPy array [dloss/dR, dloss/dL], got {got!r}")
@@ -491,6 +495,7 @@ hint = ("it is half the right size: d/dQ (Q - Qhat)**2 = 2 (Q - Qhat)" if np.all
 assert np.allclose(got, fd, rtol=1e-5), f"dloss(Qhat, 1.5, 8) should be close to {fd}, got {got}: {hint}"
 ### BEGIN HIDDEN TESTS
 from autograder.probes.euler_rk4 import probe_dloss
+
 probe_dloss(dloss)
 ### END HIDDEN TESTS
 
@@ -590,16 +595,18 @@ def dual_gradient(step, Qhat, R, L, substeps):
     return np.array(grad)
 
 
-def ode_gradient(Qhat, R, L):
-    """dloss of the ODE itself: state and sensitivities [Q', Q, dQ'/dR, dQ/dR, dQ'/dL, dQ/dL]."""
-    def rhs(t, y):
-        dq, q, dq_R, q_R, dq_L, q_L = y
-        acc = (E - R * dq - q / C) / L
-        return [acc, dq,
-                (-dq - R * dq_R - q_R / C) / L, dq_R,
-                -acc / L + (-R * dq_L - q_L / C) / L, dq_L]
+def sensitivity_rhs(y, R, L):
+    """d/dt of [Q', Q, dQ'/dR, dQ/dR, dQ'/dL, dQ/dL]: the ODE and its derivatives by R and L."""
+    dq, q, dq_R, q_R, dq_L, q_L = y
+    acc = (E - R * dq - q / C) / L
+    return np.array([acc, dq,
+                     (-dq - R * dq_R - q_R / C) / L, dq_R,
+                     -acc / L + (-R * dq_L - q_L / C) / L, dq_L])
 
-    y = solve_ivp(rhs, (TIMES[0], TIMES[-1]), np.zeros(6), t_eval=TIMES,
+
+def ode_gradient(Qhat, R, L):
+    """dloss of the ODE itself, from the sensitivity equations solved accurately."""
+    y = solve_ivp(lambda t, y: sensitivity_rhs(y, R, L), (TIMES[0], TIMES[-1]), np.zeros(6), t_eval=TIMES,
                   method="DOP853", rtol=1e-13, atol=1e-12).y
     return np.array([2 * np.mean((y[1] - Qhat) * y[3]), 2 * np.mean((y[1] - Qhat) * y[5])])
 
@@ -648,6 +655,34 @@ print("central differences of the Euler loss:    ", euler_fd)
 # need thousands of times more steps to do as well. Fitting with Euler would find the best
 # parameters *of the Euler model* (you will see where they are on the landscape in Part 7).
 #
+# ### Why the gradient's error falls like the solver's
+#
+# Follow the derivative parts through one RK4 step with $R$ as a dual. Each stage
+# $k_i = f(s + c\,\Delta t\, k_{i-1})$ carries the derivative
+# $\kappa_i = \frac{\partial f}{\partial s}\,(\sigma + c\,\Delta t\,\kappa_{i-1}) + \frac{\partial f}{\partial R}$,
+# where $\sigma = \partial s/\partial R$, and the step combines them with the same weights
+# $1, 2, 2, 1$. That is, stage for stage, RK4 applied to the **forward sensitivity
+# equations** $\dot\sigma = \frac{\partial f}{\partial s}\sigma + \frac{\partial f}{\partial R}$,
+# solved together with the state (`sensitivity_rhs` above, the right-hand side that gave
+# us the ODE's gradient). So forward mode through an explicit Runge-Kutta method *is* that
+# method on the sensitivity equations, with the same step: the dual-number gradient
+# inherits RK4's $\Delta t^4$ error, and Euler's $\Delta t$. The same numbers, two ways:
+
+# %% tags=["demo"]
+augmented = np.zeros(6)
+sensitivities = [augmented]
+for _ in range(len(TIMES) - 1):
+    augmented = rk4_step(sensitivity_rhs, augmented, DT, R0, L0)   # float RK4 on the six equations
+    sensitivities.append(augmented)
+sensitivities = np.array(sensitivities)
+for k, wrt in [(3, "R"), (5, "L")]:
+    by_dual = dual_charge(R0, L0, wrt)[1]
+    gap = np.max(np.abs(sensitivities[:, k] - by_dual)) / np.max(np.abs(by_dual))
+    assert gap < 1e-12, f"RK4 on the sensitivity equations and dual numbers differ by {gap:.1e}"
+    print(f"dQ/d{wrt}: RK4 on the sensitivity equations and duals through RK4 differ by {gap:.0e} "
+          "of the largest value")
+
+# %% [markdown]
 # ## Part 6. Vector duals: one simulation, both derivatives
 #
 # So far each partial derivative cost one simulation. But nothing in `Dual` requires the
@@ -657,19 +692,52 @@ print("central differences of the Euler loss:    ", euler_fd)
 # - the rules $(u, v) \cdot (w, z) = (uw,\; vw + uz)$ and so on work unchanged, with $v, z$
 #   vectors;
 # - at the end, `Q.derivative` is $[\partial Q/\partial R, \partial Q/\partial L]$.
+#
+# The seeds $[1, 0]$ and $[0, 1]$ are the unit vectors of the two parameters: each entry of
+# a derivative part answers "how does this change when *that* parameter changes?".
+#
+# ### Exercise `dloss_vector`
+#
+# Write `dloss_vector(Qhat, R, L)`. It returns the same float array `[dloss/dR, dloss/dL]`
+# as `dloss`, from **one** RK4 simulation on duals whose derivative parts are NumPy arrays
+# of two numbers, seeded as above (`simulate` and `values_and_derivatives` work unchanged:
+# `dQ` comes out with shape `(200, 2)`). The rule of `dloss` holds here too: dual numbers,
+# without finite differences, and do not use JAX, PyTorch, autograd, TensorFlow or SymPy, in
+# this cell or through a helper it calls. The grader also counts the duals your code makes: one
+# simulation per parameter (calling `dloss`, or `dual_charge` twice) does not count.
 
-# %% tags=["demo"]
+# %% answer="dloss_vector"
 def dloss_vector(Qhat, R, L):
     """[dloss/dR, dloss/dL] from ONE dual-number RK4 simulation with vector derivatives."""
+    ### BEGIN SOLUTION
     state0 = np.array([Dual(0.0, np.zeros(2)), Dual(0.0, np.zeros(2))])
     charges = simulate(rk4_step, Dual(R, np.array([1.0, 0.0])), Dual(L, np.array([0.0, 1.0])), state0)
     Q, dQ = values_and_derivatives(charges)          # dQ has shape (200, 2)
     return 2 * np.mean((Q - Qhat)[:, None] * dQ, axis=0)
+    ### END SOLUTION
 
 
-print("vector duals:", dloss_vector(Qhat, 1.5, 8.0))
-print("your dloss:  ", dloss(Qhat, 1.5, 8.0))
-assert np.allclose(dloss_vector(Qhat, 1.5, 8.0), dloss(Qhat, 1.5, 8.0), rtol=1e-12)
+# %% test="test_dloss_vector"
+got = dloss_vector(Qhat, 1.5, 8.0)
+assert isinstance(got, np.ndarray) and got.shape == (2,) and got.dtype.kind == "f", (
+    f"dloss_vector should return a float NumPy array [dloss/dR, dloss/dL], got {got!r}: "
+    "average over the times with axis=0")
+h = 1e-5  # a second opinion that does not depend on your dloss
+fd = np.array([(loss(1.5 + h, 8.0, Qhat) - loss(1.5 - h, 8.0, Qhat)) / (2 * h),
+               (loss(1.5, 8.0 + h, Qhat) - loss(1.5, 8.0 - h, Qhat)) / (2 * h)])
+assert np.allclose(got, fd, rtol=1e-5), (
+    f"dloss_vector(Qhat, 1.5, 8) should be close to the central differences {fd}, got {got}"
+    + (": the two entries are swapped; seed R with [1, 0] and L with [0, 1]" if np.allclose(got[::-1], fd, rtol=1e-5)
+       else ": check the seeds: R gets [1, 0], L gets [0, 1], the initial state Dual(0.0, np.zeros(2))"))
+### BEGIN HIDDEN TESTS
+from autograder.probes.euler_rk4 import probe_dloss_vector
+
+probe_dloss_vector(dloss_vector, Dual)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Both partial derivatives, from one simulation. The hidden test also checks they agree with
+# exact forward mode to rounding, which no finite difference does.
 
 # %% [markdown]
 # Is one vector simulation faster than two scalar ones? Let us measure (best of 3 runs).
@@ -850,8 +918,13 @@ plt.show()
 # ## Checkpoint
 
 # %% tags=["demo"]
+from IPython.display import Javascript, display
 from jupyterquiz import display_quiz
 
+# JupyterLab 4 keeps a MathJax without typeset() in window.MathJax. jupyterquiz would then
+# replace it and fetch another MathJax from the web, and throw on every answer when that
+# fails. These questions have no maths: give the quiz a typeset() that does nothing.
+display(Javascript("if (window.MathJax && !window.MathJax.typeset) { window.MathJax.typeset = () => {}; }"))
 display_quiz([
     {"question": "You differentiate the simulated charge with respect to L. The circuit starts at "
                  "Q = Q' = 0 for every L. What derivative part does the initial state get?",
@@ -886,6 +959,15 @@ display_quiz([
           "feedback": "Right: they do different jobs."},
          {"answer": "Yes, h should double as well", "correct": False,
           "feedback": "h is chosen for accuracy (truncation against round-off), independent of alpha."}]},
+    {"question": "Dual numbers through RK4 with step dt compute the same numbers as which of these?",
+     "type": "multiple_choice",
+     "answers": [
+         {"answer": "RK4 with step dt on the ODE together with its sensitivity equations", "correct": True,
+          "feedback": "Right: stage for stage, the derivative parts are RK4 on the sensitivity equations."},
+         {"answer": "the exact derivative of the ODE's solution", "correct": False,
+          "feedback": "Only up to the solver's error: RK4's falls like dt**4."},
+         {"answer": "central differences of the RK4 loss", "correct": False,
+          "feedback": "Those agree only to about 10 digits, and depend on the step h."}]},
     {"question": "With vector duals, how many simulations give the derivatives with respect to R, L, C and E?",
      "type": "numeric", "precision": 2,
      "answers": [{"type": "value", "value": 1, "correct": True,
@@ -905,7 +987,9 @@ display_quiz([
 # - The gradient of a mean squared error is $\frac{2}{N}\sum (Q - \hat Q)\,\partial Q$;
 #   with it, gradient descent fits $R$ and $L$ without any step $h$ to tune.
 # - AD differentiates the program: through Euler you get the exact gradient of Euler's
-#   (poor) approximation. A better solver, RK4, gives a better gradient.
+#   (poor) approximation. A better solver, RK4, gives a better gradient: forward mode
+#   through an explicit Runge-Kutta method is that method on the sensitivity equations,
+#   so the gradient's error falls like the solver's.
 # - Vector-valued derivatives give all partial derivatives in one simulation; the cost
 #   still grows with the number of inputs, which is where reverse mode comes in.
 #

@@ -10,9 +10,10 @@
 # with respect to every input in one sweep. That is reverse mode, and it is what PyTorch does.
 #
 # You will:
-# 1. build reverse-mode AD yourself, as a small `Var` class with a `backward()` method;
+# 1. build reverse-mode AD yourself, as a small `Var` class with a `backward()` method, and
+#    measure what it costs in time and in memory against forward mode;
 # 2. learn PyTorch's autograd: `requires_grad`, `backward`, `.grad` (and its classic trap),
-#    `torch.autograd.grad` and `torch.func.grad`;
+#    `.detach()`, `retain_graph`, `torch.autograd.grad`, `torch.func` and `gradcheck`;
 # 3. compute the gradient of the RLC circuit loss of notebook 2 with PyTorch, check that it
 #    agrees with dual numbers to rounding, and fit the circuit properly.
 #
@@ -22,6 +23,7 @@
 # Your notebook is graded by hidden tests that try your code on inputs you have not seen.
 
 # %% readonly="setup"
+import contextlib
 import sys
 import time
 
@@ -112,8 +114,9 @@ assert np.isclose(bar_x, fd_x, rtol=1e-8) and np.isclose(bar_y, fd_y, rtol=1e-8)
 # - **Forward wins when there are few inputs and many outputs**: the whole curve $Q(t)$,
 #   200 outputs, with respect to $R$ and $L$ is two forward passes, but 200 reverse passes.
 #
-# Reverse mode pays in **memory**: it must keep the whole graph until the backward sweep.
-# We will measure the crossover once you have written the reverse-mode engine.
+# Reverse mode pays in **memory**: it must keep the whole graph until the backward sweep,
+# while forward mode can forget each value as soon as the next one is computed. We will
+# measure both the time and the memory once you have written the reverse-mode engine.
 #
 # ### The `Var` class
 #
@@ -139,8 +142,12 @@ assert np.isclose(bar_x, fd_x, rtol=1e-8) and np.isclose(bar_y, fd_y, rtol=1e-8)
 # 2. set the output's `grad` to 1;
 # 3. call `_backward()` of every node in the **reversed** list.
 #
-# A recursive search is simplest. Graphs thousands of nodes deep exceed Python's recursion
-# limit; an explicit stack avoids it (or raise the limit with `sys.setrecursionlimit`).
+# **The search must not be recursive.** A recursive search calls itself once per level of
+# the graph, and Python stops at 1,000 nested calls (its default recursion limit). The graph
+# of the RLC loss at the end of this notebook is about 6,000 nodes deep. Keep the nodes still
+# to visit on an explicit stack, a list you append to and pop from, with a flag that says
+# whether a node's parents are done. (Any topological order will do: numbering the nodes as
+# they are created also works, since a node is always created after its parents.)
 
 # %% [markdown]
 # ### Exercise `var_class`
@@ -152,10 +159,13 @@ assert np.isclose(bar_x, fd_x, rtol=1e-8) and np.isclose(bar_y, fd_y, rtol=1e-8)
 # - `np.exp`, `np.log`, `np.sin`, `np.cos` of a `Var` (NumPy calls the method of the same
 #   name, as in notebook 1), each returning a `Var`;
 # - `backward()`, after which every leaf's `.grad` holds $\partial\,\text{output}/\partial\,\text{leaf}$,
-#   also when a node is used more than once (`x * x`) and in deep graphs.
+#   also when a node is used more than once (`x * x`), and in deep graphs: a chain 3,000
+#   nodes deep at Python's default recursion limit, without raising it (the hidden tests run
+#   it so).
 #
 # `.grad` starts at 0 and only `backward()` changes it. Do not use PyTorch, JAX or any other
-# AD library here: the point is to write the rules yourself.
+# AD library here, directly or through a helper: the point is to write the rules yourself,
+# and the grader records which libraries run while your `Var` works.
 
 # %% answer="var_class"
 def as_var(v):
@@ -308,6 +318,25 @@ def shown(number):
     return f"{number:.10g}" if isinstance(number, (int, float, np.number)) else repr(number)
 
 
+@contextlib.contextmanager
+def default_recursion_room():
+    """Leave code Python's default room of 1,000 nested calls, whatever the limit was."""
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + 1000)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
+def messy(x):
+    """The messy function of notebook 1."""
+    return np.exp(np.sin(x ** 2 - (3 - np.cos(x ** 7 + 10 * np.exp(x))) ** 2))
+
+
 def expect_grads(label, fn, inputs, value, grads, hint):
     """Self-check: out = fn(Var leaves); after out.backward() the value and leaf grads should match."""
     leaves = [Var(v) for v in inputs]
@@ -323,7 +352,7 @@ def expect_grads(label, fn, inputs, value, grads, hint):
             f"{label} at {inputs}: {name}.grad should be {shown(want)}, got {shown(leaf.grad)}: check {hint}")
 
 
-# %% test="test_var_arithmetic" points=2
+# %% test="test_var_arithmetic"
 expect_grads("x + y", lambda x, y: x + y, (2.0, 5.0), 7.0, (1.0, 1.0), "__add__")
 expect_grads("1 + x", lambda x, y: 1 + x, (2.0, 5.0), 3.0, (1.0, 0.0), "__radd__")
 expect_grads("x - y", lambda x, y: x - y, (2.0, 5.0), -3.0, (1.0, -1.0), "__sub__")
@@ -337,21 +366,23 @@ expect_grads("x / 4", lambda x, y: x / 4, (2.0, 5.0), 0.5, (0.25, 0.0), "__trued
 expect_grads("1 / x", lambda x, y: 1 / x, (2.0, 5.0), 0.5, (-0.25, 0.0),
              "__rtruediv__ (it must return a Var; d(1/x)/dx = -1/x**2)")
 ### BEGIN HIDDEN TESTS
-from autograder.probes.pytorch import probe
-probe("arithmetic", Var)
+from autograder.probes.pytorch import probe_group
+
+probe_group("var_arithmetic", Var)
 ### END HIDDEN TESTS
 
-# %% test="test_var_powers" points=1
+# %% test="test_var_powers"
 expect_grads("x ** 2", lambda x: x ** 2, (4.0,), 16.0, (8.0,), "__pow__")
 expect_grads("x ** 0.5", lambda x: x ** 0.5, (4.0,), 2.0, (0.25,), "__pow__ (p * x**(p - 1))")
 expect_grads("(x * y) ** 2", lambda x, y: (x * y) ** 2, (2.0, 5.0), 100.0, (100.0, 40.0),
              "__pow__ (multiply the local derivative by out.grad)")
 ### BEGIN HIDDEN TESTS
-from autograder.probes.pytorch import probe
-probe("powers", Var)
+from autograder.probes.pytorch import probe_group
+
+probe_group("var_powers", Var)
 ### END HIDDEN TESTS
 
-# %% test="test_var_functions" points=2
+# %% test="test_var_functions"
 expect_grads("np.exp(x)", lambda x: np.exp(x), (0.5,), np.exp(0.5), (np.exp(0.5),), "exp")
 expect_grads("np.log(x)", lambda x: np.log(x), (0.5,), np.log(0.5), (2.0,), "log")
 expect_grads("np.sin(x)", lambda x: np.sin(x), (0.5,), np.sin(0.5), (np.cos(0.5),), "sin")
@@ -361,11 +392,12 @@ expect_grads("np.sin(2 * x)", lambda x: np.sin(2 * x), (0.5,), np.sin(1.0), (2 *
 expect_grads("np.log(x * y)", lambda x, y: np.log(x * y), (0.5, 4.0), np.log(2.0), (2.0, 0.25),
              "log (multiply the local derivative by out.grad)")
 ### BEGIN HIDDEN TESTS
-from autograder.probes.pytorch import probe
-probe("functions", Var)
+from autograder.probes.pytorch import probe_group
+
+probe_group("var_functions", Var)
 ### END HIDDEN TESTS
 
-# %% test="test_var_reuse" points=2
+# %% test="test_var_reuse"
 expect_grads("x * x", lambda x: x * x, (3.0,), 9.0, (6.0,),
              "__mul__: x is both factors, so both contributions must add up (+=, not =); 3 means one overwrote the other")
 expect_grads("x + x", lambda x: x + x, (3.0,), 6.0, (2.0,), "accumulate with +=")
@@ -380,11 +412,12 @@ expect_grads("t = x*x; t*t + t", reuse, (2.0,), 20.0, (36.0,), "accumulate with 
 expect_grads("(x + y) * (x - y)", lambda x, y: (x + y) * (x - y), (3.0, 2.0), 5.0, (6.0, -4.0),
              "accumulate with += in every rule")
 ### BEGIN HIDDEN TESTS
-from autograder.probes.pytorch import probe
-probe("reuse", Var)
+from autograder.probes.pytorch import probe_group
+
+probe_group("var_reuse", Var)
 ### END HIDDEN TESTS
 
-# %% test="test_var_deep_graphs" points=3
+# %% test="test_var_deep_graphs"
 def diamond(x, y):
     a = x * y
     return np.sin(a) * np.cos(a) + a
@@ -396,9 +429,15 @@ def short_and_long_path(x, y):
     return w * 3 + u
 
 
-def messy(x):
-    return np.exp(np.sin(x ** 2 - (3 - np.cos(x ** 7 + 10 * np.exp(x))) ** 2))
+def long_chain(x):
+    for _ in range(750):
+        x = x + np.sin(x) / 1000    # four nodes per step: 3,000 deep
+    return x
 
+
+value, slope = 0.3, 1.0             # the same chain in floats, its derivative by forward mode
+for _ in range(750):
+    value, slope = value + np.sin(value) / 1000, slope * (1 + np.cos(value) / 1000)
 
 expect_grads("diamond", diamond, (0.5, 1.5), 1.248747493302027, (1.6061058025015544, 0.5353686008338515),
              "backward(): each node once, in reverse topological order")
@@ -407,9 +446,16 @@ expect_grads("short and long path", short_and_long_path, (0.7, -1.2), 1.96306663
              "backward(): u may pass its grad on only after every node that uses u has passed on theirs")
 expect_grads("the messy function of notebook 1", messy, (1.0,), 0.5089843942060478, (8.620617825647981,),
              "backward() and each rule's chain factor out.grad")
+with default_recursion_room():
+    try:
+        expect_grads("a chain 3,000 nodes deep", long_chain, (0.3,), value, (slope,), "backward()")
+    except RecursionError:
+        raise AssertionError("backward() on a chain 3,000 nodes deep ran out of Python's 1,000 nested calls: "
+                             "it calls itself once per node; keep the nodes to visit on an explicit stack") from None
 ### BEGIN HIDDEN TESTS
-from autograder.probes.pytorch import probe
-probe("deep_graphs", Var)
+from autograder.probes.pytorch import probe_group
+
+probe_group("var_deep_graphs", Var)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -577,6 +623,81 @@ plt.show()
 # no slower than one reverse pass. "Reverse is cheaper" holds **when there are many more
 # inputs than outputs**; with many more outputs than inputs, forward mode is cheaper.
 #
+# ### Reverse mode pays in memory, measured
+#
+# Run a chain of $n$ steps, $h \leftarrow \sin(h)/2 + 1$, and count the bytes still allocated
+# when the forward pass ends (Python's `tracemalloc` counts every allocation). With dual
+# numbers only the last value is alive: each step's dual is garbage as soon as the next one
+# exists. With `Var`, the output holds its parents, which hold theirs: the whole graph, three
+# nodes per step, waits for `backward()`. (The right panel counts, for PyTorch, the numbers
+# its graph saves for the backward pass, through `saved_tensors_hooks`: data only, not its
+# own bookkeeping.)
+
+# %% tags=["demo"]
+import tracemalloc
+
+
+def chain(m, h, n):
+    """n steps of h <- sin(h) / 2 + 1, with the sin of m (numpy for Var and Dual, or torch)."""
+    for _ in range(n):
+        h = m.sin(h) / 2 + 1
+    return h
+
+
+def bytes_after_forward(make_input, n):
+    """(bytes still allocated after the forward pass of the chain, its input, its output)."""
+    tracemalloc.start()
+    x = make_input()
+    out = chain(np, x, n)
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return held, x, out
+
+
+def torch_saved_bytes(n):
+    """Bytes of the tensors PyTorch's graph saves for backward, for the chain of n steps."""
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t.numel() * t.element_size()) or t,
+                                                  lambda t: t):
+        chain(torch, torch.tensor(0.3, requires_grad=True), n)
+    return sum(saved)
+
+
+lengths = np.array([500, 1000, 2000, 4000, 8000])
+by_var, by_dual = [], []
+for n in lengths:
+    held_var, x_var, out_var = bytes_after_forward(lambda: Var(0.3), n)
+    held_dual, _, out_dual = bytes_after_forward(lambda: Dual(0.3, 1.0), n)
+    out_var.backward()
+    assert np.isclose(x_var.grad, out_dual.derivative, rtol=1e-12), "forward and reverse mode should agree"
+    by_var.append(held_var)
+    by_dual.append(held_dual)
+by_var, by_dual = np.array(by_var), np.array(by_dual)
+by_torch = np.array([torch_saved_bytes(n) for n in lengths])
+
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+ax1.plot(3 * lengths, by_var / 1e6, "s-", label="Var (reverse): the graph")
+ax1.plot(3 * lengths, by_dual / 1e6, "o-", label="Dual (forward): the last value")
+ax1.set(xlabel="nodes in the graph (3 per step)", ylabel="MB held after the forward pass",
+        title="Your engines")
+ax2.plot(3 * lengths, by_torch / 1e3, "s-", color="C2", label="tensors saved for backward")
+ax2.set(xlabel="nodes in the graph", ylabel="kB saved", title="PyTorch")
+for ax in (ax1, ax2):
+    ax.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+per_node = np.polyfit(3 * lengths, by_var, 1)[0]
+print(f"Var: about {per_node:.0f} bytes per node; Dual: {by_dual.max() / 1e3:.1f} kB whatever n; "
+      f"PyTorch: {np.polyfit(lengths, by_torch, 1)[0]:.0f} bytes of saved data per step")
+
+# %% [markdown]
+# The tape grows in proportion to the program; forward mode's memory does not. For a
+# network this is the price of one-pass gradients: every activation is kept until the
+# backward pass has used it (checkpointing, in notebook 7, trades some of that memory back
+# for recomputation). PyTorch saves only what each backward rule needs, here the input of
+# each `sin` (8 bytes a step; dividing by 2 and adding 1 need nothing), but it too grows
+# with the graph.
+#
 # ## Part 2. PyTorch autograd
 #
 # PyTorch is your `Var`, industrial strength: a tensor created with `requires_grad=True` is
@@ -602,6 +723,30 @@ print("x is a leaf:", x.is_leaf, "  y is a leaf:", y.is_leaf, "  y.grad_fn:", y.
 # on its way but stores only the leaves' ones, so asking a non-leaf for `.grad` gives `None`
 # and a warning. (If you really need one, call `y.retain_grad()` before `backward()`.)
 #
+# ### `.detach()`: the value without the graph
+#
+# `t.detach()` returns a tensor with the same numbers (sharing the memory) that is cut off
+# from the graph: no `grad_fn`, no `requires_grad`. You need it to leave the graph, for
+# instance before `.numpy()` or `.tolist()`, which refuse a tensor that requires grad, and
+# to record values along the way (`params.detach().clone()`, below). Inside a computation it
+# is a statement: "treat this as a constant". Autograd believes it, so a detached factor
+# contributes no derivative:
+
+# %% tags=["demo"]
+u = torch.tensor(3.0, requires_grad=True)
+try:
+    u.numpy()
+except RuntimeError as err:
+    print("u.numpy():", str(err).split(".")[0])
+print("u.detach().numpy():", u.detach().numpy(), "  requires_grad:", u.detach().requires_grad)
+
+(du_full,) = torch.autograd.grad(u * u, u)
+(du_cut,) = torch.autograd.grad(u * u.detach(), u)
+assert du_full.item() == 2 * 3.0 and du_cut.item() == 3.0
+print(f"d(u * u)/du = {du_full.item():g} (= 2u);  d(u * u.detach())/du = {du_cut.item():g}: "
+      "the detached u counts as the constant 3")
+
+# %% [markdown]
 # ### The `.grad` trap: gradients add up
 #
 # `backward()` *adds* into `.grad`, exactly like the `+=` of your `Var`. That is what makes
@@ -625,6 +770,29 @@ for call in range(1, 4):
     (w ** 2).backward()
     print(f"cleared, then backward() number {call}: w.grad = {w.grad.item():g}")
 assert w.grad.item() == 6.0
+
+# %% [markdown]
+# Each loop above built a **new** graph, `w ** 2`, and walked it once. Walking the same
+# graph twice is another matter. To save memory, `backward()` frees what the graph saved for
+# the backward pass (the inputs of `sin`, the factors of a product) as it goes, so a second
+# `backward()` on the same output fails. `retain_graph=True` keeps them, for when you really
+# need two sweeps of one graph (two losses that share a part, say):
+
+# %% tags=["demo"]
+v = torch.tensor(0.5, requires_grad=True)
+y2 = torch.sin(v) * v
+y2.backward()
+try:
+    y2.backward()
+except RuntimeError as err:
+    print("second backward():", str(err).split(".")[0])
+
+v.grad = None
+y2 = torch.sin(v) * v
+y2.backward(retain_graph=True)
+y2.backward()                     # allowed: the saved tensors were kept
+assert np.isclose(v.grad.item(), 2 * (np.cos(0.5) * 0.5 + np.sin(0.5)))
+print(f"with retain_graph=True, two sweeps: v.grad = {v.grad.item():.12f} = 2 (v cos v + sin v)")
 
 # %% [markdown]
 # ### `torch.autograd.grad`: gradients as return values
@@ -679,6 +847,46 @@ ax.plot(ts[::15], fd_slopes[::15], "k.", label="central differences")
 ax.set(xlabel="t", title="torch.func.grad composes")
 ax.legend(fontsize=8)
 plt.show()
+
+# %% [markdown]
+# `torch.func` has the other transformations of JAX too: `jacrev` and `jacfwd` build a
+# whole Jacobian from reverse or forward passes, and `hessian(f)` is `jacfwd(jacrev(f))`.
+# Notebook 6 studies them (in JAX) and when each is cheaper; here is one check that they
+# agree with the exact Hessian of $f(x, y) = \sin(x)\,y^2$:
+
+# %% tags=["demo"]
+from torch.func import hessian, jacrev
+
+
+def f_xy(p):
+    return torch.sin(p[0]) * p[1] ** 2
+
+
+p_xy = torch.tensor([0.7, -1.3])
+x0, y0 = 0.7, -1.3
+exact = torch.tensor([[-np.sin(x0) * y0 ** 2, 2 * y0 * np.cos(x0)],
+                      [2 * y0 * np.cos(x0), 2 * np.sin(x0)]])
+assert torch.allclose(hessian(f_xy)(p_xy), exact) and torch.allclose(jacrev(jacrev(f_xy))(p_xy), exact)
+print("hessian(f) at (0.7, -1.3):\n", hessian(f_xy)(p_xy).numpy())
+
+# %% [markdown]
+# ### `gradcheck`: a finite-difference test of autograd
+#
+# `torch.autograd.gradcheck(f, inputs)` compares the derivatives that autograd computes with
+# central differences of `f` at the given float64 inputs, and raises an error if they
+# disagree beyond a loose tolerance. It cannot be exact (notebook 1 showed why, notebook 5
+# returns to checking gradients in depth), but it catches a derivative that is plainly
+# wrong, such as one a misplaced `.detach()` cut:
+
+# %% tags=["demo"]
+from torch.autograd import gradcheck
+
+point = (torch.tensor([0.7, -1.3], requires_grad=True),)
+print("gradcheck of f(x, y) = sin(x) y**2:", gradcheck(f_xy, point))
+try:
+    gradcheck(lambda p: torch.sin(p[0]) * p[1] * p[1].detach(), point)
+except RuntimeError as err:  # GradcheckError is a RuntimeError
+    print("with one factor detached:", str(err).splitlines()[0])
 
 # %% [markdown]
 # ## Part 3. The RLC circuit in PyTorch, done properly
@@ -770,7 +978,7 @@ def torch_dloss(Qhat, R, L):
     ### END SOLUTION
 
 
-# %% test="test_torch_dloss" points=3
+# %% test="test_torch_dloss"
 got = torch_dloss(Qhat, 8.0, 5.0)
 assert isinstance(got, np.ndarray) and got.shape == (2,), (
     f"torch_dloss should return a numpy array of two floats, got {type(got).__name__} "
@@ -786,6 +994,7 @@ assert np.allclose(got, fd, rtol=1e-5), (
     + (": the two entries are swapped; return [dloss/dR, dloss/dL]" if np.allclose(got[::-1], fd, rtol=1e-4) else ""))
 ### BEGIN HIDDEN TESTS
 from autograder.probes.pytorch import probe_torch_dloss
+
 probe_torch_dloss(torch_dloss)
 ### END HIDDEN TESTS
 
@@ -854,7 +1063,7 @@ def sgd_step(params, lr):
     ### END SOLUTION
 
 
-# %% test="test_sgd_step" points=2
+# %% test="test_sgd_step"
 p = torch.tensor([1.0, -2.0], requires_grad=True)
 (p ** 2).sum().backward()               # gradient 2 p = [2, -4]
 sgd_step(p, 0.1)
@@ -870,6 +1079,7 @@ assert torch.allclose(p.detach(), torch.tensor([0.64, -1.28])), (
     f"after a second step p should be [0.64, -1.28], got {p.detach().tolist()}: was the gradient cleared?")
 ### BEGIN HIDDEN TESTS
 from autograder.probes.pytorch import probe_sgd_step
+
 probe_sgd_step(sgd_step)
 ### END HIDDEN TESTS
 
@@ -885,19 +1095,47 @@ p_wrong = p - 0.1 * p.grad
 print("p - lr * p.grad: is_leaf =", p_wrong.is_leaf, ", grad_fn =", p_wrong.grad_fn)
 
 # %% [markdown]
-# ### The fit
+# ### The curvature of the loss
 #
-# The loss is about 25 times more curved in $R$ than in $L$ (the diagonal of its Hessian at
-# the truth is roughly 430 and 18). One learning rate small enough for $R$ crawls in $L$, so
-# we give each parameter its own rate, near the inverse of its curvature. `sgd_step` needs
-# no change for that: `lr * params.grad` works as well with a tensor of two rates.
+# How large a step can gradient descent take? That depends on the curvature of the loss,
+# its Hessian. With the loss as a function of one tensor `params = [R, L]`, `torch.func`
+# gives it as the Jacobian of the gradient, `jacrev(jacrev(rlc_loss))` (two reverse sweeps;
+# `hessian`'s forward-over-reverse is slower through this Python loop). We check it against
+# central differences of `torch_dloss`, and the Jacobian of the 200 charges, built by
+# `jacrev` from 200 reverse passes, against one forward pass of vector duals.
 
 # %% tags=["demo"]
+from torch.func import jacrev
+
+
 def rlc_loss(params):
     """The loss as a tensor, from a tensor params = [R, L]."""
     return torch.mean((torch.stack(rk4_charges(params[0], params[1])) - torch.as_tensor(Qhat)) ** 2)
 
 
+truth = np.array([TRUE_R, TRUE_L])
+curvature = jacrev(jacrev(rlc_loss))(torch.tensor(truth)).numpy()
+h = 1e-5
+by_fd = np.array([(torch_dloss(Qhat, *(truth + h * e)) - torch_dloss(Qhat, *(truth - h * e))) / (2 * h)
+                  for e in np.eye(2)])
+assert np.allclose(curvature, by_fd, rtol=1e-6, atol=1e-6), "the Hessian and central differences disagree"
+
+sensitivities = jacrev(lambda p: torch.stack(rk4_charges(p[0], p[1])))(torch.tensor(truth)).numpy()
+duals = rk4_charges(Dual(TRUE_R, np.array([1.0, 0.0])), Dual(TRUE_L, np.array([0.0, 1.0])))
+assert np.allclose(sensitivities, [q.derivative for q in duals], rtol=1e-10, atol=1e-10)
+print(f"Jacobian of the charges: shape {sensitivities.shape}, equal to the dual numbers' to rounding")
+print(f"Hessian of the loss at (R, L) = (1, 10):\n{curvature}")
+print(f"curvature in R / curvature in L = {curvature[0, 0] / curvature[1, 1]:.0f}")
+
+# %% [markdown]
+# ### The fit
+#
+# The loss is about 25 times more curved in $R$ than in $L$, and the off-diagonal entry is
+# small. One learning rate small enough for $R$ crawls in $L$, so we give each parameter
+# its own rate, near the inverse of its curvature. `sgd_step` needs no change for that:
+# `lr * params.grad` works as well with a tensor of two rates.
+
+# %% tags=["demo"]
 def fit(params0, lr, steps):
     params = torch.tensor(params0, requires_grad=True)   # the one leaf tensor we update
     path, losses = [params.detach().clone()], []
@@ -927,7 +1165,7 @@ assert abs(path[-1, 0] - TRUE_R) < 0.02 and abs(path[-1, 1] - TRUE_L) < 0.1, "th
 mine = torch.tensor(P0, requires_grad=True)
 theirs = torch.tensor(P0, requires_grad=True)
 opt = torch.optim.SGD([theirs], lr=3e-3)
-for k in range(2):
+for _ in range(2):
     rlc_loss(mine).backward()
     sgd_step(mine, 3e-3)
     opt.zero_grad()
@@ -980,16 +1218,17 @@ display(widgets.VBox([widgets.HBox([R_slider, L_slider]),
 # ### Your `Var` on the same problem
 #
 # Your reverse-mode engine runs through `rk4_charges` too. With the `Var` of the solution,
-# the graph of the loss has about 19,000 nodes and is almost 6,000 deep, which is why the
-# limit on recursion is raised here (in case your topological sort is recursive). It gives
-# PyTorch's gradient:
+# the graph of the loss has about 19,000 nodes and is almost 6,000 deep: this is where a
+# recursive `backward()` would give up. It gives PyTorch's gradient:
 
 # %% tags=["demo"]
-sys.setrecursionlimit(max(sys.getrecursionlimit(), 100_000))
 R_var, L_var = Var(8.0), Var(5.0)
 charges = rk4_charges(R_var, L_var)
 loss_var = sum((q - qh) ** 2 for q, qh in zip(charges, Qhat)) / len(charges)
-loss_var.backward()
+try:
+    loss_var.backward()
+except RecursionError:
+    raise RuntimeError("your backward() calls itself once per node: see the self-check of var_deep_graphs") from None
 by_var, by_torch = np.array([R_var.grad, L_var.grad]), torch_dloss(Qhat, 8.0, 5.0)
 print("Var:    ", by_var)
 print("PyTorch:", by_torch)
@@ -999,8 +1238,13 @@ assert np.allclose(by_var, by_torch, rtol=1e-10), "your Var and PyTorch should a
 # ## Checkpoint
 
 # %% tags=["demo"]
+from IPython.display import Javascript, display
 from jupyterquiz import display_quiz
 
+# JupyterLab 4 keeps a MathJax without typeset() in window.MathJax. jupyterquiz would then
+# replace it and fetch another MathJax from the web, and throw on every answer when that
+# fails. These questions have no maths: give the quiz a typeset() that does nothing.
+display(Javascript("if (window.MathJax && !window.MathJax.typeset) { window.MathJax.typeset = () => {}; }"))
 display_quiz([
     {"question": "A loss depends on 10,000 parameters. How many reverse-mode passes give its full gradient?",
      "type": "numeric", "precision": 5,
@@ -1032,6 +1276,21 @@ display_quiz([
                  {"type": "value", "value": 4, "correct": False,
                   "feedback": "Only if .grad is cleared between the calls."},
                  {"type": "default", "feedback": "Each backward() adds 2w = 4."}]},
+    {"question": "A chain of n operations runs forward. Which mode's memory grows with n before the derivative is known?",
+     "type": "multiple_choice",
+     "answers": [
+         {"answer": "reverse mode: it keeps the graph until backward()", "correct": True,
+          "feedback": "Right: the tape holds every node (PyTorch: the tensors each backward rule needs)."},
+         {"answer": "forward mode: it carries a derivative with every value", "correct": False,
+          "feedback": "It carries one, but forgets each value once the next exists: its memory stays flat."},
+         {"answer": "neither", "correct": False, "feedback": "Look at the memory plot of Part 1."}]},
+    {"question": "u = torch.tensor(3.0, requires_grad=True). What is the gradient of u * u.detach() with respect to u?",
+     "type": "numeric", "precision": 3,
+     "answers": [{"type": "value", "value": 3, "correct": True,
+                  "feedback": "Right: the detached factor is a constant 3 to autograd."},
+                 {"type": "value", "value": 6, "correct": False,
+                  "feedback": "That is d(u * u)/du; detach() cuts the second factor out of the graph."},
+                 {"type": "default", "feedback": "A detached tensor counts as a constant."}]},
     {"question": "Why update parameters in place inside torch.no_grad()?",
      "type": "multiple_choice",
      "answers": [
@@ -1051,9 +1310,13 @@ display_quiz([
 #   **reverse topological order**.
 # - It needs one pass per output, forward mode one per input: reverse wins for many inputs
 #   and few outputs (a loss and its parameters), forward for few inputs and many outputs.
+# - Reverse mode keeps the graph until the backward sweep: its memory grows with the
+#   program, and `backward()` must not recurse once per node.
 # - PyTorch: `requires_grad` makes a leaf, `backward()` adds into the leaves' `.grad` (clear
-#   it between steps), `torch.autograd.grad` returns gradients, `torch.func.grad` transforms
-#   functions.
+#   it between steps) and frees the graph (`retain_graph=True` keeps it), `.detach()` cuts a
+#   tensor out of the graph, `torch.autograd.grad` returns gradients, `torch.func` transforms
+#   functions (`grad`, `jacrev`, `hessian`), and `gradcheck` tests autograd against finite
+#   differences.
 # - Parameters are one leaf tensor, updated in place under `torch.no_grad()` or by
 #   `torch.optim`; then PyTorch, dual numbers and your own `Var` give the same RLC gradient.
 #

@@ -1,18 +1,20 @@
 # %% [markdown]
-# # 5. A small network and logistic regression, trained with JAX gradients
+# # 5. A small network and logistic regression, trained with JAX gradients, and checked
 #
 # *Automatic differentiation, from dual numbers to JAX* · notebook 5 of 6
 #
 # Training a model is a loop: evaluate a loss, take its gradient with respect to every
-# parameter, step downhill. JAX supplies the gradient; everything else you write yourself
-# here, so that nothing is hidden.
+# parameter, step downhill. JAX supplies the gradient (notebook 4 showed `jax.grad`,
+# `value_and_grad` and gradients of dictionaries); everything else you write yourself here,
+# so that nothing is hidden. Then you turn to the question every user of AD meets sooner or
+# later: is this gradient right?
 #
 # You will:
 # 1. write a one-hidden-layer neural network, fit it to noisy samples of a curve with
 #    hand-written gradient steps, and see what width and depth change;
-# 2. write logistic regression and its loss, and take gradients with respect to separate
-#    arguments and to a dictionary of parameters;
-# 3. check gradients against finite differences, and see why such checks need float64.
+# 2. write logistic regression with a loss that stays finite when the classes separate;
+# 3. write a gradient checker that compares forward and reverse mode with finite differences
+#    along random directions, find a planted bug with it, and see why such checks need float64.
 #
 # **How to work.** Run the cells from top to bottom. Cells marked *Exercise* contain
 # `raise NotImplementedError(...)`: replace that line with your code. The cell after each
@@ -23,42 +25,18 @@
 from functools import partial
 
 import ipywidgets as widgets
+import jax
+import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
-from tqdm.auto import tqdm
-
-import jax
-import jax.numpy as jnp
-from jax.flatten_util import ravel_pytree
 from jax.test_util import check_grads
+from tqdm.auto import tqdm
 
 jax.config.update("jax_enable_x64", True)  # float64 by default: Part 3 shows why it matters
 
 # %% [markdown]
 # ## Part 1. A one-hidden-layer network
-#
-# ### Gradients with respect to a dictionary
-#
-# `jax.grad(f)` differentiates `f` with respect to its first argument, and that argument may
-# be a *pytree*: any nesting of dicts, lists and tuples with arrays at the leaves. The
-# gradient comes back with the same structure, one entry per leaf. For $z = xy$:
-
-# %% tags=["demo"]
-def z(p):
-    return p["x"] * p["y"]
-
-
-by_dict = jax.grad(z)({"x": 1.0, "y": 2.0})
-by_argnums = jax.grad(lambda x, y: x * y, argnums=(0, 1))(1.0, 2.0)  # the same, as a tuple
-print("by dict:   ", {k: float(v) for k, v in by_dict.items()})
-print("by argnums:", tuple(float(g) for g in by_argnums))
-assert np.isclose(by_dict["x"], 2.0) and np.isclose(by_dict["y"], 1.0)  # dz/dx = y, dz/dy = x
-assert np.allclose([by_dict["x"], by_dict["y"]], by_argnums)
-
-# %% [markdown]
-# A network has many parameter arrays. Keeping them in one dict lets a single `jax.grad`
-# call return every gradient, labelled by the same names.
 #
 # ### The model
 #
@@ -74,7 +52,8 @@ assert np.allclose([by_dict["x"], by_dict["y"]], by_argnums)
 # | $\hat Y$ | $(N, d_\text{out})$ | one prediction per row |
 #
 # The biases are added to every row (broadcasting) and $\tanh$ acts on each entry. Here
-# $d_\text{in} = d_\text{out} = 1$, but write the function for any sizes.
+# $d_\text{in} = d_\text{out} = 1$, but write the function for any sizes. The four arrays
+# live in one dict, so one `jax.grad` call returns all four gradients under the same names.
 #
 # ### Exercise `my_nn`
 #
@@ -90,7 +69,7 @@ def myNN(params, X):
     ### END SOLUTION
 
 
-# %% test="test_my_nn" points=3
+# %% test="test_my_nn"
 # Two hidden units, worked by hand: at x = 0 the hidden layer is (tanh 0, tanh 0.5).
 params_check = {"W1": jnp.array([[1.0, -2.0]]), "b1": jnp.array([0.0, 0.5]),
                 "W2": jnp.array([[3.0], [1.0]]), "b2": jnp.array([-0.5])}
@@ -105,6 +84,7 @@ assert np.allclose(got, want, rtol=1e-12), (
     + (" (tanh goes on the hidden layer only)" if np.allclose(got, np.tanh(want)) else ""))
 ### BEGIN HIDDEN TESTS
 from autograder.probes.mlp_logistic import probe_my_nn
+
 probe_my_nn(myNN)
 ### END HIDDEN TESTS
 
@@ -216,7 +196,7 @@ def sgd_step(params, X, y, lr):
     ### END SOLUTION
 
 
-# %% test="test_sgd_step" points=2
+# %% test="test_sgd_step"
 params_check = init_params(jax.random.key(42), n_hidden=32)
 X_check, y_check = make_batch(jax.random.key(7))
 new, loss_before = sgd_step(params_check, X_check, y_check, 0.01)
@@ -235,6 +215,7 @@ assert np.allclose((params_check["b2"] - new["b2"]) / 0.01, db2, rtol=1e-8), (
     f"{np.ravel(new['b2'] - params_check['b2'])}: subtract lr times each parameter's own gradient")
 ### BEGIN HIDDEN TESTS
 from autograder.probes.mlp_logistic import probe_sgd_step
+
 probe_sgd_step(sgd_step)
 ### END HIDDEN TESTS
 
@@ -251,14 +232,15 @@ step = jax.jit(sgd_step)
 
 params = params_untrained
 key = jax.random.key(3)
-losses, batches = [], []
+batch_losses, seen = [], []
 for _ in tqdm(range(STEPS), desc="training", mininterval=1.0):
     key, batch_key = jax.random.split(key)
     X_batch, y_batch = make_batch(batch_key)
     params, loss = step(params, X_batch, y_batch, LEARNING_RATE)
-    losses.append(loss)
-    batches.append((X_batch, y_batch))  # kept for the width and depth experiment below
-losses = np.asarray(losses)
+    batch_losses.append(loss)
+    seen.append((X_batch, y_batch))
+# named only once training has finished: until sgd_step works, later cells say so (NameError)
+losses, batches = np.asarray(batch_losses), seen  # batches: kept for the width and depth experiment
 params_trained = params
 
 # %% [markdown]
@@ -411,7 +393,7 @@ targets = jnp.array([1.0, 1.0, 0.0, 1.0])
 # %% [markdown]
 # The model gives each example the probability that its label is 1,
 #
-# $$p_i = \sigma(x_i \cdot W + b), \qquad \sigma(z) = \frac{1}{1 + e^{-z}},$$
+# $$p_i = \sigma(z_i), \qquad z_i = x_i \cdot W + b, \qquad \sigma(z) = \frac{1}{1 + e^{-z}},$$
 #
 # and the loss is the **negative log-likelihood**, minus the log of the probability the
 # model gives to the labels actually seen:
@@ -421,11 +403,30 @@ targets = jnp.array([1.0, 1.0, 0.0, 1.0])
 # For each example only one of the two terms is non-zero. The loss is a **sum** over
 # examples here, not a mean.
 #
+# ### A loss that stays finite
+#
+# Written literally, this loss breaks down when the model is sure of itself. In float64
+# $\sigma(z)$ rounds to exactly 1 once $z > 37$. Then $\log(1 - p) = -\infty$, and for an
+# example labelled 1 the term $(1 - y)\log(1 - p)$ is $0 \cdot (-\infty)$, which is `nan`: the
+# loss and its gradient are `nan`. On this toy data that is where training goes, because a
+# plane separates the three 1s from the 0 (more on that below), so the $|z_i|$ grow without
+# bound.
+#
+# The cure is never to form $p$ on the way to its logarithm:
+#
+# $$\log p = \log\sigma(z) = -\log(1 + e^{-z}), \qquad
+#   \log(1 - p) = \log\sigma(-z) = -\log(1 + e^{z}).$$
+#
+# `jax.nn.log_sigmoid(z)` computes $\log\sigma(z)$ this way, as $-\text{softplus}(-z)$, which
+# never overflows (notebook 4 met `softplus` for the same reason).
+#
 # ### Exercise `predict` and `nll_loss`
 #
 # `W` has shape `(d,)`, `b` is a scalar, `inputs` has shape `(N, d)` and `targets` shape
-# `(N,)` of 0.0 and 1.0. `predict` returns the `N` probabilities. Use `jax.nn.sigmoid` or
-# write $\sigma$ yourself with `jnp.exp`.
+# `(N,)` of 0.0 and 1.0. `predict` returns the `N` probabilities: use `jax.nn.sigmoid` or
+# write $\sigma$ yourself with `jnp.exp`. `nll_loss` returns $L$: write it with
+# `jax.nn.log_sigmoid` of the logits $z$ (or with `jax.nn.softplus`), not with the log of
+# `predict`. The hidden tests use logits up to $\pm 800$.
 
 # %% answer="predict"
 def predict(W, b, inputs):
@@ -435,7 +436,7 @@ def predict(W, b, inputs):
     ### END SOLUTION
 
 
-# %% test="test_predict" points=1
+# %% test="test_predict"
 got = predict(jnp.zeros(3), 0.0, inputs)
 assert np.shape(got) == (4,), f"predict should return one probability per example, shape (4,), got {np.shape(got)}"
 assert np.allclose(got, 0.5), f"with W = 0 and b = 0 every probability is sigmoid(0) = 0.5, got {got}"
@@ -445,19 +446,20 @@ got = predict(W_check, b_check, inputs)
 assert np.allclose(got, want, rtol=1e-12), f"predict should give {want}, got {got}: sigmoid(inputs @ W + b)"
 ### BEGIN HIDDEN TESTS
 from autograder.probes.mlp_logistic import probe_predict
+
 probe_predict(predict)
 ### END HIDDEN TESTS
 
 # %% answer="nll_loss"
 def nll_loss(W, b, inputs, targets):
-    """Negative log-likelihood -sum(y log p + (1 - y) log(1 - p)), a scalar."""
+    """Negative log-likelihood -sum(y log p + (1 - y) log(1 - p)), a scalar, finite for any logits."""
     ### BEGIN SOLUTION
-    p = predict(W, b, inputs)
-    return -jnp.sum(targets * jnp.log(p) + (1 - targets) * jnp.log(1 - p))
+    z = inputs @ W + b
+    return -jnp.sum(targets * jax.nn.log_sigmoid(z) + (1 - targets) * jax.nn.log_sigmoid(-z))
     ### END SOLUTION
 
 
-# %% test="test_nll_loss" points=2
+# %% test="test_nll_loss"
 W_check, b_check = jnp.array([0.3, -0.2, 0.5]), 0.1
 got = nll_loss(jnp.zeros(3), 0.0, inputs, targets)
 assert np.isclose(got, 4 * np.log(2)), (
@@ -469,227 +471,303 @@ want = -np.sum(np.log(np.where(np.asarray(targets) == 1, p, 1 - p)))  # log of e
 got = nll_loss(W_check, b_check, inputs, targets)
 assert np.isclose(got, want, rtol=1e-12), (
     f"nll_loss should be {want:.10f}, got {got}: a label 0 contributes log(1 - p), a label 1 log(p)")
+z_big = 100 * (np.asarray(inputs) @ np.asarray(W_check) + b_check)  # logits from -170 to 110
+want = np.sum(np.where(np.asarray(targets) == 1, np.logaddexp(0, -z_big), np.logaddexp(0, z_big)))
+got = nll_loss(100 * W_check, 100 * b_check, inputs, targets)
+assert np.isclose(got, want, rtol=1e-12), (
+    f"with 100 times the weights the loss should be {want:.6f}, got {got}: sigmoid(z) rounds to 1 for z > 37, "
+    "so log(1 - predict(...)) is -inf; use jax.nn.log_sigmoid(z) and jax.nn.log_sigmoid(-z)")
 ### BEGIN HIDDEN TESTS
 from autograder.probes.mlp_logistic import probe_nll_loss
+
 probe_nll_loss(nll_loss)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Gradients by argument number
+# The gradient has a closed form to check JAX against. Since $\sigma' = \sigma(1 - \sigma)$,
+# the derivative of each example's term with respect to its logit $z_i$ is simply
+# $p_i - y_i$, so
 #
-# `jax.grad` differentiates with respect to the first argument unless `argnums` says
-# otherwise; a tuple of argument numbers gives a tuple of gradients.
+# $$\frac{\partial L}{\partial W} = X^\top (p - y), \qquad \frac{\partial L}{\partial b} = \sum_i (p_i - y_i).$$
 
 # %% tags=["demo"]
 W_key, b_key = jax.random.split(jax.random.key(10))
 W = jax.random.normal(W_key, (3,))
 b = jax.random.normal(b_key, ())
 
-dW = jax.grad(nll_loss)(W, b, inputs, targets)               # argnums=0, the default
-db = jax.grad(nll_loss, argnums=1)(W, b, inputs, targets)
-dW_again, db_again = jax.grad(nll_loss, argnums=(0, 1))(W, b, inputs, targets)
-print("dL/dW =", dW, "  dL/db =", db)
-assert np.allclose(dW, dW_again) and np.allclose(db, db_again)
-
-# %% [markdown]
-# These gradients have a closed form to check them against. Since
-# $\sigma'(z) = \sigma(z)(1 - \sigma(z))$, the derivative of each example's term with
-# respect to $z_i = x_i\cdot W + b$ is simply $p_i - y_i$, so
-#
-# $$\frac{\partial L}{\partial W} = X^\top (p - y), \qquad \frac{\partial L}{\partial b} = \sum_i (p_i - y_i).$$
-
-# %% tags=["demo"]
+dW, db = jax.grad(nll_loss, argnums=(0, 1))(W, b, inputs, targets)
 residual = predict(W, b, inputs) - targets
+print("jax.grad:   ", dW, db)
 print("closed form:", inputs.T @ residual, jnp.sum(residual))
-assert np.allclose(dW, inputs.T @ residual, rtol=1e-12)
-assert np.isclose(db, jnp.sum(residual), rtol=1e-12)
+assert np.allclose(dW, inputs.T @ residual, rtol=1e-12) and np.isclose(db, jnp.sum(residual), rtol=1e-12)
 
 # %% [markdown]
-# ### Gradients with respect to a dict, and the loss in the same pass
-#
-# With the parameters in a dict `{"W": ..., "b": ...}`, `jax.grad` returns a dict of
-# gradients with the same keys, as in Part 1. Training usually wants the loss too:
-# `jax.value_and_grad` returns both from one forward and one backward pass, where calling
-# the loss and `jax.grad` separately would run the forward pass twice.
-#
-# ### Exercise `loss_and_grads`
-#
-# Write `nll_loss_dict(params, inputs, targets)`, the same loss with `params["W"]` and
-# `params["b"]`. Then `loss_and_grads` returns `(loss, grads)` with
-# `grads = {"W": dL/dW, "b": dL/db}`, using `jax.value_and_grad`.
-
-# %% answer="loss_and_grads"
-def nll_loss_dict(params, inputs, targets):
-    """nll_loss with the parameters in a dict {"W": ..., "b": ...}."""
-    ### BEGIN SOLUTION
-    return nll_loss(params["W"], params["b"], inputs, targets)
-    ### END SOLUTION
-
-
-def loss_and_grads(params, inputs, targets):
-    """(loss, {"W": dL/dW, "b": dL/db}) from one call of jax.value_and_grad."""
-    ### BEGIN SOLUTION
-    return jax.value_and_grad(nll_loss_dict)(params, inputs, targets)
-    ### END SOLUTION
-
-
-# %% test="test_loss_and_grads" points=2
-X_np, y_np, W_check, b_check = np.asarray(inputs), np.asarray(targets), np.array([0.3, -0.2, 0.5]), 0.1
-p = 1 / (1 + np.exp(-(X_np @ W_check + b_check)))
-want_loss = -np.sum(y_np * np.log(p) + (1 - y_np) * np.log(1 - p))
-want_dW, want_db = X_np.T @ (p - y_np), np.sum(p - y_np)  # the closed form
-loss, grads = loss_and_grads({"W": jnp.asarray(W_check), "b": jnp.asarray(b_check)}, inputs, targets)
-assert isinstance(grads, dict) and set(grads) == {"W", "b"}, (
-    "loss_and_grads should return (loss, grads) with grads a dict with keys 'W' and 'b'")
-assert np.isclose(loss, want_loss, rtol=1e-12), f"the first value should be the loss {want_loss:.10f}, got {loss}"
-assert np.allclose(grads["W"], want_dW, rtol=1e-12) and np.isclose(grads["b"], want_db, rtol=1e-12), (
-    f"the gradients should be X^T (p - y) = {want_dW} and sum(p - y) = {want_db:.10f}, "
-    f"got {grads['W']} and {grads['b']}")
-### BEGIN HIDDEN TESTS
-from autograder.probes.mlp_logistic import probe_loss_and_grads
-probe_loss_and_grads(loss_and_grads)
-### END HIDDEN TESTS
-
-# %% [markdown]
-# A few hundred steps of the same gradient descent fit the four labels:
+# A thousand steps of gradient descent fit the four labels:
 
 # %% tags=["demo"]
-fit_step = jax.jit(loss_and_grads)
-lr_params = {"W": W, "b": b}
-for i in range(300):
-    lr_loss, lr_grads = fit_step(lr_params, inputs, targets)
-    lr_params = jax.tree.map(lambda p, g: p - 0.1 * g, lr_params, lr_grads)
-    if i in (0, 299):
-        print(f"step {i:3d}: loss {float(lr_loss):.4f}")
+loss_and_grad = jax.jit(jax.value_and_grad(nll_loss, argnums=(0, 1)))
+W_fit, b_fit = W, b
+history = []
+for _ in range(1000):
+    loss, (dW_, db_) = loss_and_grad(W_fit, b_fit, inputs, targets)
+    W_fit, b_fit = W_fit - 0.1 * dW_, b_fit - 0.1 * db_
+    history.append(float(loss))
+print(f"loss: {history[0]:.4f} at the start, {history[-1]:.4f} after 1000 steps")
 print("labels:       ", targets)
-print("probabilities:", np.round(predict(lr_params["W"], lr_params["b"], inputs), 3))
+print("probabilities:", np.round(predict(W_fit, b_fit, inputs), 3))
 
 # %% [markdown]
 # Do not read these weights as *the* maximum-likelihood estimate: there is none. A plane
-# separates the three 1s from the 0 exactly, so moving further along that direction
-# always brings every probability closer to its label. The loss falls towards 0 without
-# reaching it, and $W$ grows for as long as the descent runs. With separable data,
-# logistic regression needs a penalty such as $\lambda\lVert W\rVert^2$, or early
-# stopping, to give finite weights.
+# separates the three 1s from the 0 exactly, so moving further along that direction always
+# brings every probability closer to its label. The loss falls towards 0 without reaching
+# it, and $W$ grows for as long as the descent runs. With separable data, logistic
+# regression needs a penalty such as $\lambda\lVert W\rVert^2$, or early stopping, to give
+# finite weights.
+#
+# Where that road ends is easy to see by scaling the fitted weights by a factor $s$, as ever
+# longer training would: the loss written with `log(predict(...))` turns into `nan` once the
+# largest logit passes 37, while `nll_loss` keeps falling.
+
+# %% tags=["demo"]
+def naive_nll(W, b, inputs, targets):
+    p = predict(W, b, inputs)
+    return -jnp.sum(targets * jnp.log(p) + (1 - targets) * jnp.log(1 - p))
+
+
+scales = np.logspace(0, 2.5, 60)
+stable = np.array([float(nll_loss(s * W_fit, s * b_fit, inputs, targets)) for s in scales])
+naive = np.array([float(naive_nll(s * W_fit, s * b_fit, inputs, targets)) for s in scales])
+largest_logit = scales * float(jnp.max(jnp.abs(inputs @ W_fit + b_fit)))
+fig, ax = plt.subplots(figsize=(7, 3.8))
+ax.loglog(largest_logit, stable, label="nll_loss (log_sigmoid)")
+ax.loglog(largest_logit[np.isfinite(naive)], naive[np.isfinite(naive)], "--", label="with log(predict(...))")
+ax.plot(largest_logit[~np.isfinite(naive)], np.full((~np.isfinite(naive)).sum(), stable.max()), "rx",
+        label="nan")
+ax.axvline(37, color="gray", ls=":", lw=1)
+ax.set(xlabel="largest |logit|", ylabel="loss", title="The fitted weights, scaled up")
+ax.legend(fontsize=8)
+plt.show()
+# the second way: each example's term is log(1 + e^-m) for its margin m = (2y - 1) z, by NumPy
+margins = (2 * np.asarray(targets) - 1) * np.asarray(inputs @ (100 * W_fit) + 100 * b_fit)
+assert np.isclose(float(nll_loss(100 * W_fit, 100 * b_fit, inputs, targets)), np.sum(np.logaddexp(0, -margins)),
+                  rtol=1e-12)
+assert np.isnan(naive[-1]) and np.isfinite(stable).all()
 
 # %% [markdown]
 # ## Part 3. Gradient checking
 #
-# AD computes the exact derivative of the program as written, but a program can still
-# have the wrong gradient: a hand-written derivative rule (`jax.custom_jvp`) with a slip,
-# a gradient computed by hand for speed, a mistake in a model's custom layer. Finite
-# differences check all of these independently, because they only *evaluate* the function.
+# AD computes the exact derivative of the program as written. A program can still have the
+# wrong derivative where a person wrote one: a library function with a hand-written
+# derivative rule, a backward pass written for speed, a custom layer. A finite difference only
+# *evaluates* $f$, so it checks all of these independently.
 #
-# ### Exercise `central_difference`
+# ### One direction at a time
 #
-# The central difference with step $h$ is
+# Checking every partial derivative costs two evaluations per parameter. Instead pick a
+# direction $v$: the derivative of $f$ along $v$ is
 #
-# $$\frac{f(x + h) - f(x - h)}{2h} = f'(x) + \frac{h^2}{6} f'''(x) + \dots$$
+# $$\nabla f(x)\cdot v \;\approx\; \frac{f(x + hv) - f(x - hv)}{2h},$$
 #
-# Its error falls like $h^2$; the forward difference $(f(x+h) - f(x))/h$ has an error
-# $\frac h2 f''(x)$ that falls only like $h$. Write the central one, with exactly this
-# formula.
+# the central difference of notebook 1, two evaluations whatever the number of parameters.
+# JAX gives the exact value two ways:
+#
+# - **reverse mode**: `jax.grad(f)(x) @ v`, the whole gradient from one backward pass, then a
+#   dot product;
+# - **forward mode**: `jax.jvp(f, (x,), (v,))` returns the pair $(f(x),\ \nabla f(x)\cdot v)$
+#   from one forward pass that carries a tangent beside every value: the dual numbers of
+#   notebook 1, with the derivative part seeded with $v$. (*jvp* stands for
+#   Jacobian-vector product; notebook 6 builds whole Jacobians from it.)
+#
+# Both work on pytrees: here $x$ is the trained network's parameter dict and $v$ a random
+# dict of the same shapes.
 
-# %% answer="central_difference"
-def central_difference(f, x, h):
-    """(f(x + h) - f(x - h)) / (2 h) for a function f of one number."""
-    ### BEGIN SOLUTION
-    return (f(x + h) - f(x - h)) / (2 * h)
-    ### END SOLUTION
+# %% readonly="directional_difference"
+def directional_difference(f, x, v, h=1e-6):
+    """(f(x + h v) - f(x - h v)) / (2 h): the derivative of f at x along v, for arrays or pytrees x, v."""
+    step = lambda sign: jax.tree.map(lambda a, d: a + sign * h * d, x, v)  # noqa: E731
+    return (f(step(1)) - f(step(-1))) / (2 * h)
 
-
-# %% test="test_central_difference" points=1
-got = central_difference(lambda x: x ** 2, 3.0, 0.5)
-assert np.isclose(got, 6.0), (
-    f"central_difference(x**2, 3, 0.5) should be exactly 6 (a parabola has no h**2 error), got {got}"
-    + (": that is the forward difference" if np.isclose(got, 6.5) else "")
-    + (": divide by 2h" if np.isclose(got, 12.0) else ""))
-got = central_difference(lambda x: x ** 3, 1.0, 0.1)
-assert np.isclose(got, 3.01, rtol=1e-12), (
-    f"central_difference(x**3, 1, 0.1) should be 3 + h**2 = 3.01, got {got}"
-    + (": that is the forward difference, 3 + 3h + h**2" if np.isclose(got, 3.31) else ""))
-### BEGIN HIDDEN TESTS
-from autograder.probes.mlp_logistic import probe_central_difference
-probe_central_difference(central_difference)
-### END HIDDEN TESTS
-
-# %% [markdown]
-# Check $\partial L / \partial b$ of the logistic loss at the parameters of Part 2:
 
 # %% tags=["demo"]
-db_fd = central_difference(lambda b_: nll_loss(W, b_, inputs, targets), b, 1e-6)
-print(f"dL/db  JAX {float(db):.12f}   central difference {float(db_fd):.12f}   "
-      f"relative difference {abs(db_fd - db) / abs(db):.1e}")
-assert np.isclose(db_fd, db, rtol=1e-7)
-
-# %% [markdown]
-# ### Many parameters: one random direction
-#
-# Checking every partial derivative costs two evaluations per parameter. Instead, pick a
-# direction $v$ in parameter space. The derivative of $f$ along $v$ is
-#
-# $$\nabla f(x) \cdot v \;\approx\; \frac{f(x + h v) - f(x - h v)}{2h},$$
-#
-# two evaluations for any number of parameters. A gradient that is wrong in any component
-# almost surely fails this test for a random $v$.
-#
-# ### Exercise `directional_derivative_fd`
-#
-# `x` and `v` are arrays of the same shape and `f` maps such an array to a number. Use `v`
-# as it is given: normalising it is the caller's choice, not this function's.
-
-# %% answer="directional_derivative_fd"
-def directional_derivative_fd(f, x, v, h):
-    """(f(x + h v) - f(x - h v)) / (2 h): the derivative of f at x along v."""
-    ### BEGIN SOLUTION
-    return (f(x + h * v) - f(x - h * v)) / (2 * h)
-    ### END SOLUTION
-
-
-# %% test="test_directional_derivative_fd" points=2
-x_check, v_check = jnp.array([1.0, 2.0]), jnp.array([1.0, 2.0])
-got = directional_derivative_fd(lambda x: jnp.sum(x ** 3), x_check, v_check, 0.1)
-assert np.isclose(got, 27.09, rtol=1e-12), (
-    f"for f = sum(x**3), x = v = (1, 2), h = 0.1: the gradient is 3x**2 = (3, 12), so grad . v = 27, "
-    f"and the central formula adds h**2 * sum(v**3) = 0.09: expected 27.09, got {got}"
-    + (": that is the forward difference" if np.isclose(got, 29.79) else "")
-    + (": v was normalised, use it as given" if np.isclose(
-        got, (np.sum((x_check + 0.1 * v_check / np.sqrt(5)) ** 3) - np.sum((x_check - 0.1 * v_check / np.sqrt(5)) ** 3))
-        / 0.2) else ""))
-### BEGIN HIDDEN TESTS
-from autograder.probes.mlp_logistic import probe_directional_derivative
-probe_directional_derivative(directional_derivative_fd)
-### END HIDDEN TESTS
-
-# %% [markdown]
-# Now the whole network. `ravel_pytree` flattens the parameter dict into one vector and
-# returns the function that rebuilds the dict, so the loss becomes a function of a vector.
-# The exact directional derivative comes from AD twice over: the gradient dotted with $v$
-# (reverse mode), and `jax.jvp` (forward mode).
-
-# %% tags=["demo"]
-theta, unravel = ravel_pytree(params_trained)
 batch = make_batch(jax.random.key(11))
-loss_of_vector = jax.jit(lambda t: mse_loss(unravel(t), *batch))  # jit: compiled once, not op by op
-
-v = jax.random.normal(jax.random.key(12), theta.shape)
-v = v / jnp.linalg.norm(v)
-by_grad = jnp.vdot(jax.grad(loss_of_vector)(theta), v)
-_, by_jvp = jax.jvp(loss_of_vector, (theta,), (v,))
-by_fd = directional_derivative_fd(loss_of_vector, theta, v, 1e-5)
-print(f"{theta.size} parameters, one direction:")
-print(f"  grad . v   {float(by_grad):.12f}\n  jax.jvp    {float(by_jvp):.12f}\n  finite diff {float(by_fd):.12f}")
-assert np.isclose(by_grad, by_jvp, rtol=1e-12) and np.isclose(by_fd, by_grad, rtol=1e-6)
+loss_of_params = jax.jit(lambda p: mse_loss(p, *batch))  # jit: compiled once, not op by op
+keys = jax.random.split(jax.random.key(12), len(params_trained))
+v = {name: jax.random.normal(k, a.shape) for (name, a), k in zip(params_trained.items(), keys)}
+by_grad = sum(jnp.vdot(g, v[name]) for name, g in jax.grad(loss_of_params)(params_trained).items())
+_, by_jvp = jax.jvp(loss_of_params, (params_trained,), (v,))
+by_fd = directional_difference(loss_of_params, params_trained, v)
+print(f"{sum(a.size for a in params_trained.values())} parameters, one random direction:")
+print(f"  grad . v (reverse)  {float(by_grad):.12f}\n  jax.jvp (forward)   {float(by_jvp):.12f}\n"
+      f"  central difference  {float(by_fd):.12f}")
+assert np.isclose(by_grad, by_jvp, rtol=1e-12) and np.isclose(by_fd, by_grad, rtol=1e-7)
 
 # %% [markdown]
+# Two rules make such a check trustworthy.
+#
+# - **Relative, not absolute.** A loss of size $10^8$ has derivatives of that size, and the
+#   finite difference's own error (rounding, about $\varepsilon |f| / h$, and the step, about
+#   $h^2$) grows with them; a loss of size $10^{-8}$ has a bug of 1 % far below any absolute
+#   threshold. The relative error $|d_\text{AD} - d_\text{FD}| / |d_\text{FD}|$ does not change
+#   when $f$ is multiplied by a constant. At $h = 10^{-6}$ in float64 it stays below
+#   $10^{-8}$ for a correct derivative of a smooth function.
+# - **Several random directions.** A wrong rule can be right along some directions (along
+#   the vector of ones, say, if its errors cancel in the sum). Along a random direction a
+#   bug shows with probability one, so try a few.
+#
+# ### Exercise `check_gradient`
+#
+# Write `check_gradient(f, x, directions, h=1e-6, rtol=1e-6)` for a scalar function `f` of a
+# 1-d float array `x`. `directions` is a 2-d array with one direction per row. For each
+# direction $v$ compute the central difference along $v$ (`directional_difference`), the
+# forward-mode derivative (`jax.jvp`), the reverse-mode one (`jax.grad(f)(x) @ v`), and the
+# relative error of each AD value, $|d_\text{AD} - d_\text{FD}| / |d_\text{FD}|$. Return the
+# pair `(passed, errors)`:
+#
+# - `errors`, an array of shape `(len(directions), 2)`: row $k$ for direction $k$, column 0
+#   forward mode, column 1 reverse mode;
+# - `passed`, a bool: `True` when every error is at most `rtol`.
+#
+# Use every direction you are given. The hidden tests give your checker functions with and
+# without planted bugs, with values from $10^{-8}$ to $10^8$, and compare its verdicts and
+# its errors with the true ones.
+
+# %% answer="check_gradient"
+def check_gradient(f, x, directions, h=1e-6, rtol=1e-6):
+    """Forward and reverse mode of f at x against central differences along each direction:
+    (passed, errors), errors[k] = [forward, reverse] relative errors along directions[k]."""
+    ### BEGIN SOLUTION
+    x = jnp.asarray(x, dtype=jnp.float64)
+    gradient = jax.grad(f)(x)
+    errors = []
+    for v in jnp.asarray(directions, dtype=jnp.float64):
+        by_fd = directional_difference(f, x, v, h)
+        by_jvp = jax.jvp(f, (x,), (v,))[1]
+        by_grad = jnp.vdot(gradient, v)
+        errors.append([abs(by_jvp - by_fd) / abs(by_fd), abs(by_grad - by_fd) / abs(by_fd)])
+    errors = np.array(errors, dtype=float)
+    return bool(np.all(errors <= rtol)), errors
+    ### END SOLUTION
+
+
+# %% readonly="check_gradient_examples"
+# Examples for the self-checks: the logistic loss as a function of W, and the same loss with
+# a derivative rule that is 0.1 % too large (a bug; jax.custom_jvp is explained below).
+logistic_in_W = lambda W: nll_loss(W, 0.2, inputs, targets)  # noqa: E731
+
+
+@jax.custom_jvp
+def rule_too_large(W):
+    return logistic_in_W(W)
+
+
+@rule_too_large.defjvp
+def _rule_too_large_jvp(primals, tangents):
+    value, slope = jax.jvp(logistic_in_W, primals, tangents)
+    return value, 1.001 * slope
+
+
+keys = jax.random.split(jax.random.key(30), 2)
+W_at, dirs = jax.random.normal(keys[0], (3,)), jax.random.normal(keys[1], (4, 3))
+
+# %% test="test_check_gradient_verdicts"
+result = check_gradient(logistic_in_W, W_at, dirs)
+assert isinstance(result, tuple) and len(result) == 2, "check_gradient should return the pair (passed, errors)"
+passed, errors = result
+assert isinstance(passed, (bool, np.bool_)), f"passed should be True or False, got {type(passed).__name__}"
+assert passed, (
+    f"the logistic loss has exact derivatives, so check_gradient should pass it; it returned passed = {passed} "
+    f"with errors {np.asarray(errors).tolist()}")
+passed, errors = check_gradient(lambda W: 1e8 * logistic_in_W(W), W_at, dirs)
+assert passed, (
+    f"multiplying the loss by 1e8 changes no relative error, but check_gradient failed it (largest error "
+    f"{np.max(errors):.1e}): divide each error by |d_FD|")
+assert not check_gradient(rule_too_large, W_at, dirs)[0], "a derivative rule 0.1 % too large should fail the check"
+### BEGIN HIDDEN TESTS
+from autograder.probes.mlp_logistic import probe_check_gradient_verdicts
+
+probe_check_gradient_verdicts(check_gradient)
+### END HIDDEN TESTS
+
+# %% test="test_check_gradient_errors"
+passed, errors = check_gradient(logistic_in_W, W_at, dirs)
+assert np.shape(errors) == (4, 2), (
+    f"errors should have one row per direction and two columns (forward, reverse): shape (4, 2), got {np.shape(errors)}")
+assert np.max(errors) < 1e-8, f"for exact derivatives the relative errors should be below 1e-8, got {np.max(errors):.1e}"
+passed, errors = check_gradient(rule_too_large, W_at, dirs)
+assert np.allclose(errors, 1e-3, rtol=1e-3), (
+    f"with a rule 0.1 % too large every relative error is about 1e-3, in both modes; got {np.asarray(errors).tolist()}")
+### BEGIN HIDDEN TESTS
+from autograder.probes.mlp_logistic import probe_check_gradient_errors
+
+probe_check_gradient_errors(check_gradient)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### A planted bug
+#
+# JAX lets a library give a function its own derivative rule: `jax.custom_jvp` attaches a
+# hand-written forward-mode rule, and JAX then uses it in both modes (reverse mode is derived
+# from it). A slip in such a rule is invisible to AD itself. Notebook 7 writes such rules.
+# Here are three activation functions whose rules were written by hand, and **one of the
+# rules is wrong**:
+#
+# $$\text{softplus}(z) = \log(1 + e^z), \qquad \text{swish}(z) = z\,\sigma(z), \qquad
+#   \text{log\_cosh}(z) = \log\cosh z .$$
+
+# %% readonly="activations"
+@jax.custom_jvp
+def softplus(z):
+    return jnp.logaddexp(z, 0.0)
+
+
+softplus.defjvp(lambda primals, tangents: (softplus(primals[0]), jax.nn.sigmoid(primals[0]) * tangents[0]))
+
+
+@jax.custom_jvp
+def swish(z):
+    return z * jax.nn.sigmoid(z)
+
+
+@swish.defjvp
+def _swish_rule(primals, tangents):
+    (z,), (dz,) = primals, tangents
+    s = jax.nn.sigmoid(z)
+    return z * s, (s + z * s * (1 - s)) * dz
+
+
+@jax.custom_jvp
+def log_cosh(z):
+    return jnp.logaddexp(z, -z) - jnp.log(2.0)
+
+
+log_cosh.defjvp(lambda primals, tangents: (log_cosh(primals[0]), jnp.tanh(jnp.abs(primals[0])) * tangents[0]))
+
+ACTIVATIONS = {"softplus": softplus, "swish": swish, "log_cosh": log_cosh}
+
+# %% [markdown]
+# Find it: check $f(x) = \sum_i \text{act}(x_i)$ for each activation at a random point,
+# along a few random directions.
+
+# %% tags=["demo"]
+keys = jax.random.split(jax.random.key(20), 2)
+x_act = 2 * jax.random.normal(keys[0], (6,))
+dirs = jax.random.normal(keys[1], (4, 6))
+for name, act in ACTIVATIONS.items():
+    passed, errors = check_gradient(lambda x, act=act: jnp.sum(act(x)), x_act, dirs)
+    print(f"{name:>9}: passed {passed!s:>5}, largest relative error {np.max(errors):.1e}")
+
+# %% [markdown]
+# Which rule is wrong? The checkpoint below asks. (The answer, checked a second way, comes
+# after it.)
+#
 # ### `jax.test_util.check_grads`
 #
-# JAX packages this test. `check_grads(f, args, order=2)` compares forward mode (`jvp`)
-# and reverse mode (`vjp`) with central differences in random directions, and repeats the
+# JAX packages this test. `check_grads(f, args, order=2)` compares forward mode (`jvp`) and
+# reverse mode (`vjp`) with central differences in random directions, and repeats the
 # comparison on the derivatives themselves up to the given order: with `order=2`, second
 # derivatives are checked too. It raises an `AssertionError` on a mismatch and is silent
-# otherwise. (Wrapping the function in `jax.jit` compiles each derivative once instead of
-# op by op; every extra order multiplies the work.)
+# otherwise. (Wrapping the function in `jax.jit` compiles each derivative once instead of op
+# by op; every extra order multiplies the work.)
 
 # %% tags=["demo"]
 check_grads(jax.jit(lambda W, b: nll_loss(W, b, inputs, targets)), (W, b), order=2)
@@ -698,9 +776,9 @@ print("check_grads passed for the logistic loss, up to second derivatives")
 # %% [markdown]
 # ### Why the check needs float64
 #
-# A difference quotient divides a difference of two nearly equal numbers by $2h$. Each
-# value carries a rounding error of about $\varepsilon |f|$, so the quotient has an error
-# near $\varepsilon |f| / h$, on top of the truncation error $\propto h^2$. In float32,
+# A difference quotient divides a difference of two nearly equal numbers by $2h$. Each value
+# carries a rounding error of about $\varepsilon |f|$, so the quotient has an error near
+# $\varepsilon |f| / h$, on top of the truncation error $\propto h^2$. In float32,
 # $\varepsilon \approx 1.2\times10^{-7}$, and even the best step leaves only four or five
 # correct digits; in float64, $\varepsilon \approx 2.2\times10^{-16}$ leaves ten or more.
 #
@@ -720,7 +798,7 @@ rel_error = {}
 for dtype in (jnp.float32, jnp.float64):
     W_, b_, x_, y_, v_ = in_dtype((W, b, inputs, targets, v_W), dtype)
     loss_W = lambda w: nll_loss(w, b_, x_, y_)  # noqa: E731
-    rel_error[dtype] = np.array([abs(float(directional_derivative_fd(loss_W, W_, v_, float(h))) - exact)
+    rel_error[dtype] = np.array([abs(float(directional_difference(loss_W, W_, v_, float(h))) - exact)
                                  / abs(exact) for h in steps])
     assert loss_W(W_).dtype == dtype  # the whole computation stays in this precision
 
@@ -777,8 +855,13 @@ for dtype, name in ((jnp.float32, "float32"), (jnp.float64, "float64")):
 # ## Checkpoint
 
 # %% tags=["demo"]
+from IPython.display import Javascript, display
 from jupyterquiz import display_quiz
 
+# JupyterLab 4 keeps a MathJax without typeset() in window.MathJax. jupyterquiz would then
+# replace it and fetch another MathJax from the web, and throw on every answer when that
+# fails. These questions have no maths: give the quiz a typeset() that does nothing.
+display(Javascript("if (window.MathJax && !window.MathJax.typeset) { window.MathJax.typeset = () => {}; }"))
 display_quiz([
     {"question": "Why split a JAX random key instead of using it for W1 and again for W2?",
      "type": "multiple_choice",
@@ -789,22 +872,32 @@ display_quiz([
           "feedback": "JAX does not stop you: it silently returns the same numbers again."},
          {"answer": "Splitting makes the numbers more random", "correct": False,
           "feedback": "Each key gives equally good random numbers; what matters is that they differ."}]},
-    {"question": "grad(nll_loss, argnums=(0, 1))(W, b, inputs, targets) returns what, for W of shape (3,)?",
+    {"question": "Written as -sum(y log p + (1 - y) log(1 - p)), the loss of a confident model is nan. Why?",
      "type": "multiple_choice",
      "answers": [
-         {"answer": "A tuple (dL/dW of shape (3,), dL/db a scalar)", "correct": True,
-          "feedback": "Right: one gradient per argument number, each shaped like its argument."},
-         {"answer": "A single array of 4 numbers", "correct": False,
-          "feedback": "JAX keeps the structure of the arguments: a tuple of two gradients."},
-         {"answer": "A dict {'W': ..., 'b': ...}", "correct": False,
-          "feedback": "A dict comes back when the argument is a dict, as in nll_loss_dict."}]},
-    {"question": "Halving h divides the truncation error of the central difference by about how much?",
-     "type": "numeric", "precision": 2,
-     "answers": [{"type": "value", "value": 4, "correct": True,
-                  "feedback": "Right: the error is proportional to h**2."},
-                 {"type": "value", "value": 2, "correct": False,
-                  "feedback": "That is the forward difference, whose error is proportional to h."},
-                 {"type": "default", "feedback": "The error of the central difference is (h**2 / 6) f'''."}]},
+         {"answer": "p rounds to 1, log(1 - p) is -inf, and 0 * (-inf) is nan", "correct": True,
+          "feedback": "Right: sigmoid(z) is exactly 1.0 in float64 once z > 37. log_sigmoid never forms p."},
+         {"answer": "The gradient of log is undefined at 1", "correct": False,
+          "feedback": "log is smooth at 1; the trouble is log(0) in the other term."},
+         {"answer": "float64 cannot hold probabilities close to 1", "correct": False,
+          "feedback": "It can hold them; it cannot hold 1 - p once p is within 1e-16 of 1, which is the point."}]},
+    {"question": "jax.jvp(f, (x,), (v,)) for a scalar f returns what?",
+     "type": "multiple_choice",
+     "answers": [
+         {"answer": "The pair (f(x), grad f(x) . v), from one forward pass", "correct": True,
+          "feedback": "Right: a value and its derivative along v, like a dual number."},
+         {"answer": "The gradient of f at x", "correct": False,
+          "feedback": "That is jax.grad, reverse mode. jvp gives the derivative along one direction."},
+         {"answer": "A central difference along v", "correct": False,
+          "feedback": "jvp is exact forward-mode AD, no step h involved."}]},
+    {"question": "A check flags errors above 1e-6 in absolute terms. f = 1e8 * g has exact derivatives. What happens?",
+     "type": "multiple_choice",
+     "answers": [
+         {"answer": "It fails f: the finite difference's own error grows with |f| to about 1e-2",
+          "correct": True, "feedback": "Right: eps |f| / h = 2e-16 * 1e8 / 1e-6. Relative errors do not care about the scale."},
+         {"answer": "It passes f, like g", "correct": False,
+          "feedback": "An absolute error scales with f; only the relative error stays put."},
+         {"answer": "It cannot run in float64", "correct": False, "feedback": "1e8 is an ordinary float64."}]},
     {"question": "How many evaluations of f does one directional finite-difference check need, "
                  "for a network with 100 000 parameters?",
      "type": "numeric", "precision": 6,
@@ -813,6 +906,13 @@ display_quiz([
                  {"type": "value", "value": 200000, "correct": False,
                   "feedback": "That is the cost of checking every partial derivative separately."},
                  {"type": "default", "feedback": "Count the evaluations in (f(x + h v) - f(x - h v)) / (2h)."}]},
+    {"question": "Which of the three activations has the wrong derivative rule?",
+     "type": "multiple_choice",
+     "answers": [
+         {"answer": "softplus", "correct": False, "feedback": "Its errors are at the level of rounding: its rule is right."},
+         {"answer": "swish", "correct": False, "feedback": "Its errors are at the level of rounding: its rule is right."},
+         {"answer": "log_cosh", "correct": True,
+          "feedback": "Right: its relative errors are of order 1. The cell below shows where the rule goes wrong."}]},
     {"question": "Why run gradient checks in float64?",
      "type": "multiple_choice",
      "answers": [
@@ -825,15 +925,39 @@ display_quiz([
 ])
 
 # %% [markdown]
+# ### The bug, checked a second way
+#
+# Compare each hand-written rule with the derivative JAX finds by itself for the same
+# formula written without a custom rule. The derivative of $\log\cosh z$ is $\tanh z$, but the
+# rule says $\tanh|z|$: right for $z > 0$, the wrong sign for $z < 0$.
+
+# %% tags=["demo"]
+plain = {"softplus": lambda z: jnp.logaddexp(z, 0.0), "swish": lambda z: z * jax.nn.sigmoid(z),
+         "log_cosh": lambda z: jnp.logaddexp(z, -z) - jnp.log(2.0)}
+zs = jnp.linspace(-3.0, 3.0, 121)
+fig, ax = plt.subplots(figsize=(7, 3.5))
+for name, act in ACTIVATIONS.items():
+    by_rule = jax.vmap(jax.grad(act))(zs)
+    by_jax = jax.vmap(jax.grad(plain[name]))(zs)
+    ax.plot(zs, by_rule - by_jax, label=name)
+    print(f"{name:>9}: largest |rule - JAX's own derivative| = {float(jnp.max(jnp.abs(by_rule - by_jax))):.1e}")
+ax.set(xlabel="z", ylabel="rule minus JAX's derivative", title="Each hand-written rule against JAX's own")
+ax.legend()
+plt.show()
+assert np.allclose(jax.vmap(jax.grad(log_cosh))(zs), jnp.tanh(jnp.abs(zs)))  # the rule as written
+assert np.allclose(jax.vmap(jax.grad(plain["log_cosh"]))(zs), jnp.tanh(zs), atol=1e-15)  # the truth
+
+# %% [markdown]
 # ## Summary
 #
-# - `jax.grad` differentiates with respect to a pytree and returns gradients of the same
-#   shape: a dict of parameters gives a dict of gradients; `argnums` picks arguments.
-# - `jax.value_and_grad` returns the loss and its gradient from one forward and one
-#   backward pass; a training step is that, then `params - lr * grads` on every leaf.
-# - JAX random numbers come from explicit keys: split a key for every independent draw.
+# - A training step is `jax.value_and_grad` of the loss, then `params - lr * grads` on every
+#   leaf; JAX random numbers come from explicit keys, split for every independent draw.
 # - Too narrow a network cannot follow the curve; past a few units, the optimiser limits.
-# - Check gradients with central differences along a random direction, or with
-#   `check_grads`, in float64: in float32 the rounding noise hides real bugs.
+# - Compute a log-likelihood from logits with `jax.nn.log_sigmoid` (or `softplus`): forming
+#   $p$ first turns a confident model's loss into `nan`.
+# - `jax.jvp` gives a derivative along one direction from one forward pass; `jax.grad`
+#   gives the whole gradient from one backward pass.
+# - Check a gradient along several random directions, both modes against a central
+#   difference, by the relative error, in float64: absolute errors and float32 hide bugs.
 #
 # Next: whole Jacobians and Hessians, forward and reverse mode, and what each costs.

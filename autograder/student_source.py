@@ -1,19 +1,20 @@
-"""Find AD or CAS libraries used in answer cells that must compute derivatives themselves.
+"""Read a student's source without running it: the libraries and names a cell uses.
 
-Static, on the student's source, before anything runs. It flags
+Static, on the student's source, before anything runs (autograder.rules judges with it).
+`forbidden_uses` flags, for a given set of libraries,
 - `import jax`, `from torch import ...` and the like;
 - `__import__("jax")`, `importlib.import_module("sympy")` and other calls whose string
   argument names a forbidden module;
 - names that other cells bound to a forbidden module (`import jax.numpy as jnp` elsewhere,
   then `jnp.sin` in the answer), unless the answer cell assigns that name itself.
-A cell that does not parse is judged on its import lines only.
+A cell that does not parse is judged on its import lines only. `library_bindings` says
+which names bind a library's module and functions (`jax.jacfwd`, `from jax import ...`).
 """
+
 from __future__ import annotations
 
 import ast
 import re
-
-from .. import course
 
 _DYNAMIC_IMPORT = {"__import__", "import_module", "find_spec", "load_module"}
 _RUNS_CODE = {"exec", "eval", "compile", "run_cell", "run_line_magic"}
@@ -24,6 +25,7 @@ def to_python(source: str) -> str:
     """IPython syntax (magics, !shell) turned into plain Python, as the kernel would run it."""
     try:
         from IPython.core.inputtransformer2 import TransformerManager
+
         return TransformerManager().transform_cell(source)
     except Exception:  # noqa: BLE001
         return source
@@ -37,14 +39,31 @@ def _is_forbidden(name: str, forbidden) -> bool:
     return _root(name) in forbidden
 
 
-def module_aliases(sources: list[str], forbidden=course.FORBIDDEN_MODULES) -> dict[str, str]:
-    """{name: module} for names these cells bind to forbidden modules or objects from them."""
-    names: dict[str, str] = {}
+def syntax_trees(sources):
+    """The AST of each source that parses (as the kernel would run it); the others are skipped."""
     for src in sources:
         try:
-            tree = ast.parse(to_python(src))
+            yield ast.parse(to_python(src))
         except SyntaxError:
             continue
+
+
+def library_bindings(sources: list[str], library: str) -> tuple[set[str], dict[str, str]]:
+    """(names bound to the library module, {name: library function it was imported as})."""
+    modules, functions = set(), {}
+    for tree in syntax_trees(sources):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules |= {a.asname or a.name for a in node.names if a.name == library}
+            elif isinstance(node, ast.ImportFrom) and node.module == library:
+                functions.update({a.asname or a.name: a.name for a in node.names})
+    return modules, functions
+
+
+def module_aliases(sources: list[str], forbidden) -> dict[str, str]:
+    """{name: module} for names these cells bind to forbidden modules or objects from them."""
+    names: dict[str, str] = {}
+    for tree in syntax_trees(sources):
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 for a in node.names:
@@ -55,7 +74,7 @@ def module_aliases(sources: list[str], forbidden=course.FORBIDDEN_MODULES) -> di
     return names
 
 
-def forbidden_uses(source: str, other_sources: list[str] = (), forbidden=course.FORBIDDEN_MODULES) -> list[str]:
+def forbidden_uses(source: str, other_sources: list[str], forbidden) -> list[str]:
     """Sorted forbidden module names (or aliases) that an answer cell uses."""
     code = to_python(source)
     found: set[str] = set()
@@ -69,8 +88,12 @@ def forbidden_uses(source: str, other_sources: list[str] = (), forbidden=course.
         return sorted(found)
 
     assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    assigned |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments)
-                 for a in n.args + n.kwonlyargs + n.posonlyargs}
+    assigned |= {
+        a.arg
+        for n in ast.walk(tree)
+        if isinstance(n, ast.arguments)
+        for a in n.args + n.kwonlyargs + n.posonlyargs
+    }
     aliases = {k: v for k, v in module_aliases(list(other_sources), forbidden).items() if k not in assigned}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -84,7 +107,7 @@ def forbidden_uses(source: str, other_sources: list[str] = (), forbidden=course.
                 if func in _DYNAMIC_IMPORT and _is_forbidden(text.strip(), forbidden):
                     found.add(_root(text.strip()))
                 elif func in _RUNS_CODE:
-                    found.update(forbidden_uses(text, (), forbidden))
+                    found.update(forbidden_uses(text, [], forbidden))
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in aliases:
             found.add(aliases[node.id])
     return sorted(found)
