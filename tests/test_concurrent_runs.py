@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from grade_process import start_grade
 from redteam_corpus import SPAWNER, _solved_then, _stub_with, _wrong_rtruediv
 
 from autograder.grading.slots import SlotLease, processes_of
@@ -71,26 +72,7 @@ def _class(submitted: Path) -> None:
 
 
 def _grade(submitted: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "autograder",
-            "grade",
-            str(submitted),
-            "--out",
-            str(out),
-            "--jobs",
-            "2",
-            "--quiet",
-            "--cell-timeout",
-            "20",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_grade(submitted, out, "--cell-timeout", "20")
 
 
 @pytest.mark.slow

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from grade_process import start_grade
 from redteam_corpus import _wrong_rtruediv
 
 from autograder.grading.slots import processes_of
@@ -26,25 +26,8 @@ OWN_UIDS = {"AUTODIFF_SANDBOX_UID_BASE": "71000", "AUTODIFF_SANDBOX_UIDS": "8"}
 
 
 def _grade(submitted: Path, out: Path, lock_dir: Path) -> subprocess.Popen:
-    env = {**os.environ, **OWN_UIDS, "AUTODIFF_SANDBOX_LOCK_DIR": str(lock_dir)}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "autograder",
-            "grade",
-            str(submitted),
-            "--out",
-            str(out),
-            "--jobs",
-            "2",
-            "--quiet",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        env=env,
+    return start_grade(
+        submitted, out, env={**OWN_UIDS, "AUTODIFF_SANDBOX_LOCK_DIR": str(lock_dir)}, new_session=True
     )
 
 
@@ -58,7 +41,7 @@ def test_sigkill_mid_run_then_rerun(tmp_path):
 
     locks = tmp_path / "locks"
     reference = _grade(submitted, tmp_path / "reference", locks)
-    assert reference.wait(timeout=1800) == 0, reference.stderr.read().decode()[-2000:]
+    assert reference.wait(timeout=1800) == 0, reference.stderr.read()[-2000:]
 
     out = tmp_path / "killed"
     proc = _grade(submitted, out, locks)
@@ -81,6 +64,6 @@ def test_sigkill_mid_run_then_rerun(tmp_path):
     assert not left, f"processes left behind after SIGKILL: {left}"
 
     again = _grade(submitted, out, locks)
-    assert again.wait(timeout=1800) == 0, again.stderr.read().decode()[-2000:]
+    assert again.wait(timeout=1800) == 0, again.stderr.read()[-2000:]
     assert (out / "grades.csv").read_text() == (tmp_path / "reference" / "grades.csv").read_text()
     assert len(list(results.glob("*.json"))) == 6

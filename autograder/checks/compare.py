@@ -117,16 +117,18 @@ def within(got, want, scale, tol: float) -> np.ndarray:
         return np.isfinite(got) & (np.abs(got - want) <= tol * np.asarray(scale, dtype=float))
 
 
-def inexact_hint(got, want, scale, instead: str) -> str:
-    """For a result close to the exact one but not as close as float64 AD comes: say so, and
-    what to use `instead`. Empty for a result that is simply wrong."""
+def inexact_hint(got, want, scale, instead: str = "") -> str:
+    """For a derivative close to the exact one but not as close as float64 AD comes (the mark
+    of a difference quotient): say so, and what to use `instead`. Empty for a result that is
+    simply wrong. `scale`: the size of the terms it is made of (a number, or one per entry)."""
     got, want, scale = (np.asarray(a, dtype=float) for a in (got, want, scale))
     if not close(got, want, 1e-4, 1e-4 * float(np.max(scale))).all():
         return ""
     gap = float(np.max(np.abs(got - want) / scale))
     return (
-        f": off by {gap:.1e} of the size of its terms, where exact derivatives in float64 come within "
-        f"1e-14. That is the error of a finite difference; {instead}"
+        f": close, but not exact to rounding (off by {gap:.1e} of the size of its terms, where exact "
+        "derivatives in float64 come within 1e-14). That is the error of a finite difference"
+        + (f"; {instead}" if instead else "")
     )
 
 
@@ -143,16 +145,6 @@ def fmt_exact(x) -> str:
     if arr.ndim == 0:
         return f"{float(arr):.15g}"
     return "[" + ", ".join(f"{v:.15g}" for v in arr.ravel()) + "]"
-
-
-def inexact_note(got, want, scale: float) -> str:
-    """For a derivative that is close but not exact: the mark of a difference quotient."""
-    if np.all(np.abs(np.asarray(got, dtype=float) - want) <= 1e-5 * max(float(np.max(np.abs(want))), scale)):
-        return (
-            " (close, but not exact to rounding: AD applies exact derivative rules, and a difference "
-            "quotient such as (f(u + h) - f(u)) / h is never exact)"
-        )
-    return ""
 
 
 def first_failures(messages: list[str], limit: int = 6) -> list[str]:

@@ -22,7 +22,7 @@ from .compare import (
     first_failures,
     fmt,
     fmt_exact,
-    inexact_note,
+    inexact_hint,
     numbers,
     outcome,
     size,
@@ -39,6 +39,17 @@ def _point(case, data, i) -> str:
     if case.const:
         x += f", c = {data['c']!r}"
     return x
+
+
+def _dual_mismatch(got, want_v: float, want_d: float, rtol: float, atol_v: float, atol_d: float):
+    """Judge a Dual's (value, derivative) parts against the exact ones: None when both are
+    right, otherwise ("value" or "derivative", the part's wrong number, the exact one)."""
+    value, deriv = numbers(got, (2,))
+    if not close(value, want_v, rtol, atol_v):
+        return "value", value, want_v
+    if not close(deriv, want_d, rtol, atol_d):
+        return "derivative", deriv, want_d
+    return None
 
 
 def check_group(group: str, results, seed: int) -> Verdict:
@@ -68,16 +79,12 @@ def check_group(group: str, results, seed: int) -> Verdict:
                     )
                     break
                 continue
-            value, deriv = numbers(got, (2,))
-            if not close(value, want_v[i], rtol, atol_v):
+            wrong = _dual_mismatch(got, want_v[i], want_d[i], rtol, atol_v, atol_d)
+            if wrong:
+                part, value, want = wrong
+                note = inexact_hint(value, want, atol_d / rtol) if part == "derivative" else ""
                 failures.append(
-                    f"{where}: value should be {fmt_exact(want_v[i])}, got {fmt_exact(value)}{hint}"
-                )
-                break
-            if not close(deriv, want_d[i], rtol, atol_d):
-                failures.append(
-                    f"{where}: derivative should be {fmt_exact(want_d[i])}, got {fmt_exact(deriv)}"
-                    f"{inexact_note(deriv, want_d[i], atol_d / rtol)}{hint}"
+                    f"{where}: {part} should be {fmt_exact(want)}, got {fmt_exact(value)}{note}{hint}"
                 )
                 break
     return Verdict(not failures, first_failures(failures))
@@ -130,7 +137,7 @@ def check_derivative(results, seed: int) -> Verdict:
             if not close(value, w, rtol, atol):
                 failures.append(
                     f"{where} should be {fmt_exact(w)}, got {fmt_exact(value)}"
-                    f"{inexact_note(value, w, atol / rtol)}: seed the input as Dual(x, 1) and return "
+                    f"{inexact_hint(value, w, atol / rtol)}: seed the input as Dual(x, 1) and return "
                     "the derivative part"
                 )
                 break
@@ -207,17 +214,18 @@ def check_kinks(results, seed: int) -> Verdict:
                     )
                     break
                 continue
-            value, deriv = numbers(got, (2,))
-            if not close(value, want_v[i], RTOL, atol_v):
+            wrong = _dual_mismatch(got, want_v[i], want_d[i], RTOL, atol_v, atol_d)
+            if wrong and wrong[0] == "value":
+                _, value, want = wrong
                 failures.append(
-                    f"{where}: value should be {fmt_exact(want_v[i])}, got {fmt_exact(value)}: check {case.hint}"
+                    f"{where}: value should be {fmt_exact(want)}, got {fmt_exact(value)}: check {case.hint}"
                 )
                 break
-            if not close(deriv, want_d[i], RTOL, atol_d):
+            if wrong:
+                _, deriv, want = wrong
                 failures.append(
                     f"{where} ({_KINK_WHERE[i] if i < 3 else 'away from the kink'}): derivative "
-                    f"should be {fmt_exact(want_d[i])}, got {fmt_exact(deriv)}"
-                    f"{_kink_hint(case, i, deriv, want_d[i], dx)}"
+                    f"should be {fmt_exact(want)}, got {fmt_exact(deriv)}{_kink_hint(case, i, deriv, want, dx)}"
                 )
                 break
     return Verdict(not failures, first_failures(failures))

@@ -23,7 +23,7 @@ from .compare import (
     first_failures,
     fmt,
     fmt_exact,
-    inexact_note,
+    inexact_hint,
     numbers,
     outcome,
     size,
@@ -76,7 +76,7 @@ def check_group(group: str, results, seed: int) -> Verdict:
                 said = "; ".join(
                     f"{name} should be {fmt_exact(want)}, got {fmt_exact(g)}" for name, g, want in wrong
                 )
-                note = inexact_note(
+                note = inexact_hint(
                     [g for _, g, _ in wrong], np.array([w for _, _, w in wrong]), atol_d / rtol
                 )
                 failures.append(f"{where}, after out.backward(): {said}{note}{hint}")

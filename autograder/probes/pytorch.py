@@ -60,8 +60,11 @@ def _shared_product(m, x, y, c):
 
 def _very_long_chain(m, x, y, c):
     h = x
-    for _ in range(750):
-        h = h + m.sin(h + y) / 1000  # four nodes per step: a chain 3,000 nodes deep
+    for _ in range(1000):
+        # three nodes per step on h's path (exp, +, log), and each used once: a chain 3,000 nodes
+        # deep with one path from the output to each node, so that a backward() that walks every
+        # path ends at the recursion limit at once instead of in exponential time; log(e^x + y^2)
+        h = m.log(m.exp(h) + y * y / 1000)
     return h
 
 
@@ -223,7 +226,7 @@ GROUPS: dict[str, list[Case]] = {
             rtol=MESSY_RTOL,
         ),
         Case(
-            "a chain 3,000 nodes deep: h <- h + sin(h + y) / 1000, 750 times",
+            "a chain 3,000 nodes deep: h <- log(exp(h) + y*y/1000), 1000 times",
             _very_long_chain,
             "small",
             hint="backward() must not call itself once per node: a graph this deep needs an explicit stack "
