@@ -54,14 +54,22 @@ def root() -> Path:
 
 @pytest.fixture(scope="session")
 def graded_examples(tmp_path_factory):
-    """examples/submitted graded once per session, with the grader's default limits (the demo
-    uses a shorter cell timeout; on a busy machine a correct notebook's slowest cell needs more):
-    ({(student, assignment): GradeResult}, exit code, the output folder)."""
+    """examples/submitted graded once per session, with a 30 s cell timeout: frank's hanging
+    cell waits that long in each assignment (the default, 60 s, would double it), and a correct
+    notebook's slowest cell, about 4 s on a quiet machine (benchmarks/README.md), still has room
+    on one busy with the rest of the suite. ({(student, assignment): GradeResult}, exit code,
+    the output folder)."""
     from autograder.grading.batch import grade_batch
+    from autograder.grading.sandbox import Limits
 
     out = tmp_path_factory.mktemp("example-grades")
     rows, code = grade_batch(
-        ROOT / "examples" / "submitted", out, jobs=2, progress=False, log=lambda *a: None
+        ROOT / "examples" / "submitted",
+        out,
+        jobs=2,
+        limits=Limits(cell_timeout=30.0),
+        progress=False,
+        log=lambda *a: None,
     )
     return {(r.student_id, r.assignment): r for r in rows}, code, out
 
