@@ -52,6 +52,7 @@ VENDORED = (
     "practice.py",
     "replay.py",
     "course.py",
+    "late_policy.py",
     "rules.py",
     "student_source.py",
     "rlc.py",

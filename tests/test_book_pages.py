@@ -22,6 +22,7 @@ from autograder.book import (
     build_book,
     page_notebook,
 )
+from autograder.practice_cell import GRADE_ID as PRACTICE_CELL
 from autograder.probes import MIME as PROBE_MIME
 
 AID = "01_dual_numbers"
@@ -34,7 +35,13 @@ def _release():
 def _cells(nb):
     """(a plain code cell, the first answer cell, a code cell after it)"""
     answer = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution"))
-    plain = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and i > 1 and i < answer)
+    plain = next(
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        and 1 < i < answer
+        and c.get("id") != PRACTICE_CELL  # the page drops that one
+    )
     after = next(
         i
         for i, c in enumerate(nb.cells)

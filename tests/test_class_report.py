@@ -110,7 +110,9 @@ def test_the_page_shows_statuses_rates_discrimination_and_grouped_messages():
     assert "02_euler_rk4: " + course.assignment(AID).title in text
     assert "invalid_notebook 1 dave" in text
     assert "test_seeding 1 80 % (4/5)" in text
-    assert "test_dloss 4 20 % (1/5) 0.80 0.40" in text  # 1 of 5 passed, mean 4/5 points, r = 0.40
+    # 1 of 5 passed, mean 4/5 points; r between passing (1, 0, 0, 0, 0) and the rest of the
+    # scores (5, 3, 3, 1, 0 of the 5 other points) is 0.52 / (0.4 * 1.744) = 0.75
+    assert "test_dloss 4 20 % (1/5) 0.80 0.75" in text
     assert "2 variants of" in text and "dloss(Qhat, #, …) should be close to [#, …], got [#, …]: half" in text
     assert "point-biserial" in text and "the test's own points left out" in text
 

@@ -144,3 +144,31 @@ def test_the_practice_cell_is_locked_in_every_notebook_and_silent_without_the_pa
     namespace: dict = {}
     source = practice_cell.source(AIDS[0]).replace(practice_cell.PACKAGE, "no_such_package_here")
     exec(compile(source, "practice cell", "exec"), namespace)  # an ImportError is caught and explained
+
+
+def test_the_vendored_files_import_nothing_left_behind():
+    """Every relative import of a vendored file names a vendored module (or the replayed
+    reference package), so the practice package imports in a student repository."""
+    import ast
+
+    here = course.ROOT / "autograder"
+    files = practice_package.vendored_files()
+    vendored = {".".join(rel.with_suffix("").parts).removesuffix(".__init__") for rel in files}
+
+    def importable(name: str) -> bool:
+        return name in vendored or name == "reference" or name.startswith("reference.")
+
+    missing = []
+    for rel in files:
+        package = list(rel.parent.parts)
+        for node in ast.walk(ast.parse((here / rel).read_text())):
+            if not (isinstance(node, ast.ImportFrom) and node.level):
+                continue
+            base = package[: len(package) - (node.level - 1)]
+            if node.module:
+                names = [".".join([*base, node.module])]
+            else:  # from . import x: a module of the package, or a name its __init__ defines
+                names = [".".join([*base, a.name]) for a in node.names]
+                names = [n for n in names if (here / n.replace(".", "/")).with_suffix(".py").exists()]
+            missing += [f"{rel} imports {name}" for name in names if not importable(name)]
+    assert not missing, missing

@@ -81,9 +81,14 @@ def secret_lines() -> frozenset[str]:
         for rel in practice_package.vendored_files()
         for line in (course.ROOT / "autograder" / rel).read_text().splitlines()
     )
-    public = (
-        leaks.public_text() + "\n" + shipped
-    )  # what students get anyway: the release, the probes and checks
+    # what students get anyway: the release (its cells, and its JSON as a file: nbgrader's cell
+    # metadata such as "schema_version": 3 is also written by the grader), the probes and checks
+    release_files = "\n".join(
+        leaks.norm(line)
+        for aid in course.ASSIGNMENTS
+        for line in course.release_notebook(aid).read_text().splitlines()
+    )
+    public = "\n".join((leaks.public_text(), release_files, shipped))
     lines = set()
     for aid in course.ASSIGNMENTS:
         lines |= {leaks.norm(line) for line in course.solution_source(aid).read_text().splitlines()}

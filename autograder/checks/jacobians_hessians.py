@@ -123,13 +123,13 @@ def check_builder(name: str, results, seed: int) -> Verdict:
         for x, entry in zip(xs, entries(results, spec.label, probes.POINTS)):
             call = f"{name}(f, x) for f(x) = {spec.label}, at x = {_pt(x)}"
             got, problem = _value_or_problem(call, entry)
-            if problem is None:
-                problem = matrix_problem(
-                    call, got, jacobian(spec, params, x), jacobian_scale(spec, params, x)
-                )
-            if problem:
-                failures.append(problem + (_mode_hint(name, spec) if got is None else ""))
+            if problem:  # it raised or returned no array: perhaps the mode that cannot work here
+                failures.append(problem + _mode_hint(name, spec))
                 break  # one message per function is enough
+            problem = matrix_problem(call, got, jacobian(spec, params, x), jacobian_scale(spec, params, x))
+            if problem:
+                failures.append(problem)
+                break
     return Verdict(not failures, first_failures(failures))
 
 

@@ -66,6 +66,16 @@ class BoundedClient(NotebookClient):
         self.max_output_bytes = max_output_bytes
         self.output_bytes = 0
         self.outputs_dropped = 0
+        self.exit_asked = False
+        self.on_cell_executed = self._note_exit
+
+    def _note_exit(self, cell, cell_index, execute_reply) -> None:
+        """exit() or quit() in a cell: IPython replies with an `ask_exit` payload and the kernel
+        then shuts down at a moment of its own, so that whether the next cells still run is a
+        race. The grader decides here, at the reply, that the kernel ended with this cell."""
+        payload = (execute_reply or {}).get("content", {}).get("payload") or []
+        if any(isinstance(p, dict) and p.get("source") == "ask_exit" for p in payload):
+            self.exit_asked = True
 
     def process_message(self, msg, cell, cell_index):
         if msg.get("msg_type") != "status":  # status messages end a cell: always let them through
@@ -170,6 +180,10 @@ async def _run(nb, spec: SandboxSpec, probes_pkg: Path) -> Execution:
                 result.message = f"the kernel stopped answering in cell {index + 1} ({type(exc).__name__})"
                 break
             result.executed.append(index)
+            if client.exit_asked:
+                result.status, result.stopped_at = "crashed", index + 1
+                result.message = f"the code of cell {index + 1} ended the kernel (exit() or quit()); later cells were not run"
+                break
         else:
             if not await _alive(km):
                 result.status, result.message = "crashed", "the kernel died at the end of the notebook"
