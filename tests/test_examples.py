@@ -199,3 +199,27 @@ def test_the_class_report_opens_offline_with_its_images_and_without_javascript(
         assert not problems, problems
     finally:
         context.close()
+
+
+@pytest.mark.slow
+def test_nbgrader_autograde_gives_the_example_scores_in_every_assignment(graded_examples, tmp_path):
+    """The other door, stock `nbgrader autograde`, on alice (all right) and bob (one plausible
+    mistake per assignment) of every assignment: the scores of `grade`, test by test in sum."""
+    from nbgrader_support import gradebook_scores, make_course, nbgrader
+
+    by, _, _ = graded_examples
+    nbgrader_course = make_course(tmp_path / "course", ASSIGNMENTS)
+    for student in ("alice", "bob"):
+        for aid in ASSIGNMENTS:
+            shutil.copytree(SUBMITTED / student / aid, nbgrader_course / "submitted" / student / aid)
+    differ = {}
+    for aid in ASSIGNMENTS:
+        proc = nbgrader(nbgrader_course, "autograde", aid)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        scores = gradebook_scores(nbgrader_course, aid)
+        for student in ("alice", "bob"):
+            ours = by[(student, aid)]
+            theirs, max_score, needs_manual = scores[student]
+            if (theirs, max_score, needs_manual) != (ours.score, ours.max_score, False):
+                differ[(student, aid)] = ((ours.score, ours.max_score), scores[student])
+    assert not differ, f"(ours, nbgrader's (score, max, needs manual grading)) differ: {differ}"
