@@ -24,6 +24,9 @@ for _var in ISOLATED_VARS:
     os.environ[_var] = str(_TMP / _var.lower())
 os.environ["JUPYTER_PLATFORM_DIRS"] = "1"
 os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(_TMP / "hypothesis")
+# the linters that test_maintenance runs on the checkout keep their caches here, not in it
+os.environ["RUFF_CACHE_DIR"] = str(_TMP / "ruff")
+os.environ["MYPY_CACHE_DIR"] = str(_TMP / "mypy")
 os.environ["MPLBACKEND"] = "Agg"
 os.environ["AUTODIFF_NO_PROGRESS"] = "1"
 os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
