@@ -136,11 +136,16 @@ EXPREL_HONEST = {
 }
 
 
+def fails_on(seeds, label, probe, *student) -> None:
+    """The wrong answer `label` loses the test's points, with a message, on each of `seeds`."""
+    for seed in seeds:
+        v = verdict(probe, *student, seed=seed)
+        assert not v.passed and v.messages, (label, seed)
+
+
 @pytest.mark.parametrize("label", EXPREL_WRONG)
 def test_each_plausible_exprel_mistake_fails_on_every_seed(label):
-    for seed in EVERY_SEED:
-        v = verdict(probes.probe_exprel, EXPREL_WRONG[label], seed=seed)
-        assert not v.passed and v.messages, (label, seed)
+    fails_on(EVERY_SEED, label, probes.probe_exprel, EXPREL_WRONG[label])
 
 
 @pytest.mark.parametrize("label", EXPREL_HONEST)
@@ -247,10 +252,7 @@ LOG_SIGMOID_HONEST = {
 
 @pytest.mark.parametrize("label", LOG_SIGMOID_WRONG)
 def test_each_plausible_log_sigmoid_mistake_fails_on_every_seed(label):
-    fn, rule = LOG_SIGMOID_WRONG[label]
-    for seed in EVERY_SEED:
-        v = verdict(probes.probe_stable_log_sigmoid, fn, rule, seed=seed)
-        assert not v.passed and v.messages, (label, seed)
+    fails_on(EVERY_SEED, label, probes.probe_stable_log_sigmoid, *LOG_SIGMOID_WRONG[label])
 
 
 @pytest.mark.parametrize("label", LOG_SIGMOID_HONEST)
@@ -407,9 +409,7 @@ FIXED_POINT_HONEST = {
 
 @pytest.mark.parametrize("label", FIXED_POINT_WRONG)
 def test_each_plausible_fixed_point_mistake_fails_on_every_seed(label):
-    for seed in EVERY_SEED:
-        v = verdict(probes.probe_fixed_point, FIXED_POINT_WRONG[label], seed=seed)
-        assert not v.passed and v.messages, (label, seed)
+    fails_on(EVERY_SEED, label, probes.probe_fixed_point, FIXED_POINT_WRONG[label])
 
 
 @pytest.mark.parametrize("label", FIXED_POINT_UNROLLED)
@@ -516,9 +516,7 @@ CHARGES_HONEST = {
 
 @pytest.mark.parametrize("label", CHARGES_WRONG)
 def test_each_plausible_checkpointing_mistake_fails_on_every_seed(label):
-    for seed in EVERY_SEED[:2]:
-        v = verdict(probes.probe_checkpointed_charges, CHARGES_WRONG[label], seed=seed)
-        assert not v.passed and v.messages, (label, seed)
+    fails_on(EVERY_SEED[:2], label, probes.probe_checkpointed_charges, CHARGES_WRONG[label])
 
 
 @pytest.mark.parametrize("label", CHARGES_HONEST)
